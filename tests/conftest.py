@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ def chain_accounts() -> list[LocalAccount]:
 
 
 @pytest.fixture
-def w3(chain_accounts: list[LocalAccount]) -> Iterator[Web3]:
+def w3(chain_accounts: list[LocalAccount]) -> Web3:
     """A fresh in-process chain for each test, signing locally for ``chain_accounts``."""
     from eth_tester import EthereumTester, PyEVMBackend
     from web3.providers.eth_tester import EthereumTesterProvider
@@ -35,7 +35,7 @@ def w3(chain_accounts: list[LocalAccount]) -> Iterator[Web3]:
     web3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
     web3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(chain_accounts), layer=0)
     web3.eth.default_account = chain_accounts[0].address
-    yield web3
+    return web3
 
 
 @pytest.fixture
