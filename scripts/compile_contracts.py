@@ -81,7 +81,9 @@ def _artifacts(output: dict[str, Any], version: str) -> dict[str, dict[str, Any]
             continue
         for name, data in sorted(contracts.items()):
             bytecode = data["evm"]["bytecode"]["object"]
-            if not bytecode:  # interfaces and abstract contracts have nothing to deploy
+            # Interfaces and abstract contracts have no bytecode; libraries of internal
+            # functions have no ABI: neither is anything to deploy or call.
+            if not bytecode or not data["abi"]:
                 continue
             if name in result:
                 sys.exit(f"two contracts are named {name}; artifact names must be unique")
