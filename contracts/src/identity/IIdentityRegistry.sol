@@ -81,13 +81,18 @@ library IdentityRecord {
     uint256 private constant _FLAGS_SHIFT = 216;
     uint256 private constant _ID_SHIFT = 224;
 
-    function pack(address key, uint16 country, uint40 kycExpiry, uint8 flags, uint32 investorId)
+    function pack(address investorKey, uint16 countryCode, uint40 expiry, uint8 flagBits, uint32 id)
         internal
         pure
         returns (uint256)
     {
-        return uint256(uint160(key)) | (uint256(country) << _COUNTRY_SHIFT) | (uint256(kycExpiry) << _EXPIRY_SHIFT)
-            | (uint256(flags) << _FLAGS_SHIFT) | (uint256(investorId) << _ID_SHIFT);
+        return uint256(uint160(investorKey)) | (uint256(countryCode) << _COUNTRY_SHIFT)
+            | (uint256(expiry) << _EXPIRY_SHIFT) | (uint256(flagBits) << _FLAGS_SHIFT) | (uint256(id) << _ID_SHIFT);
+    }
+
+    /// @dev `record` with the revoked flag set.
+    function revoked(uint256 record) internal pure returns (uint256) {
+        return record | (uint256(REVOKED) << _FLAGS_SHIFT);
     }
 
     function key(uint256 record) internal pure returns (address) {
