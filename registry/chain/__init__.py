@@ -1,0 +1,73 @@
+"""Chain backends behind one seam, a web3.py `Web3` object.
+
+    from registry.chain import connect
+    handle = connect("permissionless", settings)     # embedded by default, or an external node
+    handle.w3.eth.block_number
+
+Public names are re-exported here and imported on first use, so that importing this
+package (or its light modules: errors, modes, events) does not load py-evm.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from registry.chain.backend import ChainHandle, ChainSettings, EmbeddedBackend, connect, open_embedded
+    from registry.chain.embedded import BuiltBlock, EmbeddedChain, Sealing
+    from registry.chain.events import ChainEvent, NewBlock, Rollback
+    from registry.chain.external import ExternalBackend
+    from registry.chain.modes import ChainMode, ChainName, PermissionlessMode
+    from registry.chain.provider import EmbeddedProvider
+    from registry.chain.rpc import RpcDispatcher
+    from registry.chain.server import RpcServerThread
+
+_EXPORTS = {
+    "BuiltBlock": "registry.chain.embedded",
+    "ChainEvent": "registry.chain.events",
+    "ChainHandle": "registry.chain.backend",
+    "ChainMode": "registry.chain.modes",
+    "ChainName": "registry.chain.modes",
+    "ChainSettings": "registry.chain.backend",
+    "EmbeddedBackend": "registry.chain.backend",
+    "EmbeddedChain": "registry.chain.embedded",
+    "EmbeddedProvider": "registry.chain.provider",
+    "ExternalBackend": "registry.chain.external",
+    "NewBlock": "registry.chain.events",
+    "PermissionlessMode": "registry.chain.modes",
+    "Rollback": "registry.chain.events",
+    "RpcDispatcher": "registry.chain.rpc",
+    "RpcServerThread": "registry.chain.server",
+    "Sealing": "registry.chain.embedded",
+    "connect": "registry.chain.backend",
+    "open_embedded": "registry.chain.backend",
+}
+
+__all__ = [
+    "BuiltBlock",
+    "ChainEvent",
+    "ChainHandle",
+    "ChainMode",
+    "ChainName",
+    "ChainSettings",
+    "EmbeddedBackend",
+    "EmbeddedChain",
+    "EmbeddedProvider",
+    "ExternalBackend",
+    "NewBlock",
+    "PermissionlessMode",
+    "Rollback",
+    "RpcDispatcher",
+    "RpcServerThread",
+    "Sealing",
+    "connect",
+    "open_embedded",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'registry.chain' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,130 @@
+"""The py-evm classes of an embedded chain: one Prague VM configured by the chain's mode.
+
+Two departures from py-evm's defaults, both needed by a long-running private chain:
+
+- the block gas limit stays constant (py-evm lowers a child's limit by 1/1024 of its
+  parent's unless told otherwise, which starves a chain after about a thousand blocks);
+- a child's timestamp is ``max(parent + 1, now + offset)``: never backwards, strictly
+  increasing as py-evm's header validation demands, and following the wall clock (plus
+  an offset that development tools may move forward) whenever blocks are sparser than
+  one a second.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar, cast
+
+from eth.abc import BlockAPI, BlockHeaderAPI, ConsensusAPI, StateAPI, VirtualMachineAPI
+from eth.chains.base import Chain
+from eth.consensus.noproof import NoProofConsensus
+from eth.vm.forks.cancun.constants import BEACON_ROOTS_ADDRESS
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.constants import (
+    CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+    DEPOSIT_CONTRACT_ADDRESS,
+    DEPOSIT_REQUEST_TYPE,
+    HISTORY_STORAGE_ADDRESS,
+    WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+)
+from eth.vm.forks.prague.headers import create_prague_header_from_parent
+from eth_typing import Address
+
+from registry.chain.modes import ChainMode
+
+_create_prague_header = create_prague_header_from_parent()
+
+
+class ChainClock:
+    """Wall-clock seconds plus an offset that only moves forward (``evm_increaseTime``)."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        """Seconds added to the wall clock."""
+
+    def now(self) -> int:
+        """The current chain time in whole seconds."""
+        return int(time.time()) + self.offset
+
+    def advance(self, seconds: int) -> int:
+        """Move the clock ``seconds`` forward (negative values are refused); return the new offset."""
+        if seconds < 0:
+            raise ValueError(f"the chain clock never goes backwards; got {seconds} seconds")
+        self.offset += seconds
+        return self.offset
+
+
+SYSTEM_CONTRACT_ADDRESSES: frozenset[bytes] = frozenset(
+    bytes(address)
+    for address in (
+        BEACON_ROOTS_ADDRESS,
+        HISTORY_STORAGE_ADDRESS,
+        DEPOSIT_CONTRACT_ADDRESS,
+        WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+        CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+    )
+)
+"""Addresses whose code Cancun and Prague consult around every block."""
+
+
+class RegistryPragueVM(PragueVM):
+    """Prague, skipping the per-block system-contract work on chains that have none of them.
+
+    Around every block, Cancun and Prague look for five system contracts (beacon roots,
+    block-hash history, deposits, withdrawal and consolidation requests) and read every
+    receipt of the block for deposit logs. The registry's chains deploy none of them at
+    genesis; `system_contracts_absent` is then set on the chain's VM class, and the hooks
+    produce directly what py-evm computes when the contracts are missing: no state
+    change before the block, and one empty deposit request after it. Both building and
+    importing use this class, so a block re-executes identically. The flag is cleared
+    if a transaction ever creates a contract at one of those addresses.
+    """
+
+    system_contracts_absent: ClassVar[bool] = False
+
+    def block_preprocessing(self, block: BlockAPI) -> None:
+        """Nothing to record when the beacon-roots and history contracts are absent."""
+        if not self.system_contracts_absent:
+            super().block_preprocessing(block)
+
+    def block_postprocessing(self, block: BlockAPI) -> BlockAPI:
+        """The requests hash of a block without deposits, withdrawals or consolidations."""
+        if not self.system_contracts_absent:
+            return super().block_postprocessing(block)
+        block.block_requests.append(DEPOSIT_REQUEST_TYPE)
+        return self.compute_requests_hash(block)
+
+
+def has_system_contracts(state: StateAPI) -> bool:
+    """True if any system contract has code in ``state``."""
+    return any(state.get_code(Address(address)) for address in SYSTEM_CONTRACT_ADDRESSES)
+
+
+def make_vm_class(mode: ChainMode, clock: ChainClock) -> type[VirtualMachineAPI]:
+    """A Prague VM class wired to ``mode``'s consensus, extra-data size and the chain ``clock``."""
+    consensus: type[ConsensusAPI] = mode.consensus_class or NoProofConsensus
+
+    def create_header_from_parent(parent: BlockHeaderAPI | None, **params: Any) -> BlockHeaderAPI:
+        if parent is not None:
+            params.setdefault("gas_limit", parent.gas_limit)
+            params.setdefault("timestamp", max(parent.timestamp + 1, clock.now()))
+        return cast(BlockHeaderAPI, _create_prague_header(parent, **params))
+
+    vm_class = RegistryPragueVM.configure(
+        __name__=f"{mode.name.capitalize()}PragueVM",
+        consensus_class=consensus,
+        extra_data_max_bytes=mode.extra_data_max_bytes,
+        create_header_from_parent=staticmethod(create_header_from_parent),
+    )
+    return cast(type[VirtualMachineAPI], vm_class)
+
+
+def make_chain_class(mode: ChainMode, chain_id: int, clock: ChainClock) -> type[Chain]:
+    """A py-evm `Chain` class for ``mode`` with ``chain_id``, running Prague from genesis."""
+    vm_class = make_vm_class(mode, clock)
+    chain_class: type[Chain] = Chain.configure(
+        __name__=f"{mode.name.capitalize()}Chain",
+        vm_configuration=((0, vm_class),),
+        chain_id=chain_id,
+    )
+    return chain_class

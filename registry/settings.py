@@ -1,0 +1,106 @@
+"""Settings of the registry, read from ``REGISTRY_*`` environment variables.
+
+=================================  =============================================================
+variable                           meaning
+=================================  =============================================================
+``REGISTRY_DATA_DIR``              data directory (default ``./.registry``): chain databases
+                                   under ``chains/<name>/``, the keystore, the index
+``REGISTRY_PERMISSIONED_RPC_URL``  use this JSON-RPC node as the permissioned chain instead of
+                                   the embedded one (e.g. a Besu/QBFT network)
+``REGISTRY_PERMISSIONLESS_RPC_URL`` same for the permissionless chain (anvil, geth, an L2...)
+``REGISTRY_PERMISSIONED_CHAIN_ID`` chain id of the embedded permissioned chain (771001)
+``REGISTRY_PERMISSIONLESS_CHAIN_ID`` chain id of the embedded permissionless chain (771002)
+``REGISTRY_BLOCK_GAS_LIMIT``       constant block gas limit of new embedded chains (30,000,000)
+``REGISTRY_DEV_ACCOUNTS``          development accounts funded at genesis (10)
+``REGISTRY_DEV_ACCOUNT_BALANCE_ETH`` their genesis balance in ether (1,000,000)
+``REGISTRY_VALIDATORS``            validators of a new embedded permissioned chain (4)
+``REGISTRY_BATCH_WINDOW_MS``       how long the block builder lets a burst gather (0 ms)
+``REGISTRY_RECEIPT_WAIT_SECONDS``  how long a receipt request waits for a pending transaction (2 s)
+=================================  =============================================================
+
+An empty value counts as unset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from registry.chain.modes import ChainName
+from registry.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Every setting of the registry; build one with ``Settings()`` to read the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", env_ignore_empty=True, extra="ignore")
+
+    data_dir: Path = Field(default=Path(".registry"), description="The data directory.")
+    permissioned_rpc_url: str | None = Field(
+        default=None, description="External node for the permissioned chain."
+    )
+    permissionless_rpc_url: str | None = Field(
+        default=None, description="External node for the permissionless chain."
+    )
+    permissioned_chain_id: int = Field(
+        default=771_001, gt=0, description="Chain id of the permissioned chain."
+    )
+    permissionless_chain_id: int = Field(
+        default=771_002, gt=0, description="Chain id of the permissionless chain."
+    )
+    block_gas_limit: int = Field(default=30_000_000, ge=5_000, description="Block gas limit of new chains.")
+    dev_accounts: int = Field(default=10, ge=1, le=1_000, description="Funded development accounts.")
+    dev_account_balance_eth: int = Field(default=1_000_000, ge=0, description="Their balance in ether.")
+    validators: int = Field(default=4, ge=1, le=100, description="Validators of a new permissioned chain.")
+    batch_window_ms: float = Field(default=0.0, ge=0, le=10_000, description="Block builder batching window.")
+    receipt_wait_seconds: float = Field(
+        default=2.0, ge=0, le=600, description="Receipt wait for pending txs."
+    )
+
+    @field_validator("permissioned_rpc_url", "permissionless_rpc_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"a JSON-RPC URL starts with http:// or https://, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_chain_ids(self) -> Settings:
+        if self.permissioned_chain_id == self.permissionless_chain_id:
+            raise ValueError(
+                f"the two chains need different chain ids; both are {self.permissioned_chain_id}. "
+                "Set REGISTRY_PERMISSIONED_CHAIN_ID or REGISTRY_PERMISSIONLESS_CHAIN_ID."
+            )
+        return self
+
+    def chain_dir(self, name: ChainName) -> Path:
+        """Folder of the embedded chain ``name`` inside the data directory."""
+        return self.data_dir / "chains" / name
+
+    def rpc_url(self, name: ChainName) -> str | None:
+        """The external node configured for chain ``name``, if any."""
+        return self.permissioned_rpc_url if name == "permissioned" else self.permissionless_rpc_url
+
+    def chain_id(self, name: ChainName) -> int:
+        """Chain id of the embedded chain ``name``."""
+        return self.permissioned_chain_id if name == "permissioned" else self.permissionless_chain_id
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, with explicit ``overrides`` on top.
+
+    Raises:
+        ConfigurationError: a variable has an invalid value (the message names it).
+    """
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"REGISTRY_{'_'.join(str(part) for part in error['loc']).upper() or 'SETTINGS'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,488 @@
+#!/usr/bin/env python3
+"""Benchmark the chain backends: ERC-20 transfers per second, memory, and reopening time.
+
+Every transfer is signed locally, sent raw through web3.py, and its receipt awaited, in
+batches of 1 (send, wait, repeat) and of 100 (send 100, then wait for the 100), on:
+
+- eth-tester with py-evm (the baseline, measured in the same run),
+- the embedded permissionless chain,
+- the embedded permissioned chain with 4 validators (when its mode is installed),
+- anvil over HTTP (installed by scripts/install_anvil.py when missing).
+
+Then, each in a fresh process: the resident memory (RSS) of an embedded chain after
+20,000 transfers, and the time to reopen an embedded chain of 10,000 blocks.
+
+    python scripts/bench_chain.py            # the full run (a few minutes)
+    python scripts/bench_chain.py --quick    # a short run with smaller counts
+
+The ratios to eth-tester need the full run: eth-tester looks a receipt up by scanning
+its blocks backwards, so it slows as its chain grows, and the short chains of ``--quick``
+flatter it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+GWEI = 10**9
+TRANSFER_GAS = 60_000
+PERMISSIONLESS_ID = 771_002
+PERMISSIONED_ID = 771_001
+
+
+@dataclass
+class Target:
+    """A backend ready for the benchmark: a `Web3`, funded keys, and how to stop it."""
+
+    w3: Any
+    keys: list[Any]
+    close: Callable[[], None]
+
+
+# -- backends ------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def eth_tester_target() -> Iterator[Target]:
+    """eth-tester's PyEVMBackend through web3's EthereumTesterProvider (one block per transaction)."""
+    from eth_account import Account
+    from eth_tester import EthereumTester, PyEVMBackend
+    from eth_tester.backends.pyevm.main import get_default_account_keys
+    from web3 import Web3
+    from web3.providers.eth_tester import EthereumTesterProvider
+
+    backend = PyEVMBackend(PyEVMBackend.generate_genesis_params({"gas_limit": 30_000_000}))
+    w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
+    keys = [Account.from_key(key.to_bytes()) for key in get_default_account_keys(4)]
+    yield Target(w3=w3, keys=keys, close=lambda: None)
+
+
+def _embedded(mode: Any, chain_id: int, folder: Path) -> Iterator[Target]:
+    from web3 import Web3
+
+    from registry.chain.embedded import EmbeddedChain
+    from registry.chain.provider import EmbeddedProvider, adapt_to_long_extra_data
+
+    chain = EmbeddedChain.open(mode, data_dir=folder, chain_id=chain_id)
+    try:
+        yield Target(
+            w3=adapt_to_long_extra_data(Web3(EmbeddedProvider(chain))),
+            keys=[account.account for account in chain.dev_accounts[:4]],
+            close=chain.close,
+        )
+    finally:
+        chain.close()
+
+
+@contextlib.contextmanager
+def permissionless_target() -> Iterator[Target]:
+    """The embedded permissionless chain on disk, sealing in the background."""
+    from registry.chain.modes import PermissionlessMode
+
+    with tempfile.TemporaryDirectory() as folder:
+        yield from _embedded(PermissionlessMode(), PERMISSIONLESS_ID, Path(folder) / "permissionless")
+
+
+def permissioned_mode(folder: Path | None, validators: int = 4) -> Any:
+    """The permissioned mode (import is deferred: the mode lives in its own module)."""
+    from registry.chain.permissioning import PermissionedMode
+
+    return PermissionedMode(folder, validators=validators, chain_id=PERMISSIONED_ID, dev_account_count=10)
+
+
+@contextlib.contextmanager
+def permissioned_target() -> Iterator[Target]:
+    """The embedded permissioned chain with 4 validators sealing every block."""
+    with tempfile.TemporaryDirectory() as folder:
+        chain_folder = Path(folder) / "permissioned"
+        yield from _embedded(permissioned_mode(chain_folder), PERMISSIONED_ID, chain_folder)
+
+
+@contextlib.contextmanager
+def anvil_target() -> Iterator[Target]:
+    """anvil over HTTP on a free local port (automine: one block per transaction)."""
+    import socket
+
+    from eth_account import Account
+    from eth_utils.crypto import keccak
+    from install_anvil import ensure_anvil  # a sibling script: scripts/ is on sys.path when run
+    from web3 import Web3
+
+    binary = ensure_anvil()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    process = subprocess.Popen(
+        [str(binary), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "prague", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 60}))
+        deadline = time.monotonic() + 30
+        while not w3.is_connected():
+            if time.monotonic() > deadline:
+                raise RuntimeError("anvil did not start")
+            time.sleep(0.1)
+        keys = [Account.from_key(keccak(text=f"bench key {i}")) for i in range(4)]
+        for key in keys:
+            w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])  # type: ignore[arg-type]
+        yield Target(w3=w3, keys=keys, close=lambda: None)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+BACKENDS: dict[str, Callable[[], contextlib.AbstractContextManager[Target]]] = {
+    "eth-tester (py-evm)": eth_tester_target,
+    "embedded permissionless": permissionless_target,
+    "embedded permissioned (4 validators)": permissioned_target,
+    "anvil (HTTP)": anvil_target,
+}
+BASELINE = "eth-tester (py-evm)"
+
+
+# -- the transfer benchmark -----------------------------------------------------------------------------
+
+
+def deploy_token(target: Target) -> Any:
+    """Deploy PlainERC20 from key 0 and return the contract."""
+    from registry.artifacts import load_artifact
+
+    w3 = target.w3
+    artifact = load_artifact("PlainERC20")
+    deployer = target.keys[0]
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    tx = {
+        "type": 2,
+        "chainId": w3.eth.chain_id,
+        "nonce": w3.eth.get_transaction_count(deployer.address),
+        "data": factory.constructor(10**30).data_in_transaction,
+        "gas": 3_000_000,
+        "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + GWEI,
+        "maxPriorityFeePerGas": GWEI,
+        "value": 0,
+    }
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(deployer.sign_transaction(tx).raw_transaction), timeout=120
+    )
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+
+def run_transfers(target: Target, token: Any, count: int, batch: int) -> tuple[float, int]:
+    """Send ``count`` transfers in batches of ``batch``; return (transfers per second, blocks used)."""
+    from eth_account import Account
+
+    w3 = target.w3
+    sender = target.keys[0]
+    recipients = [Account.from_key(bytes([7]) * 31 + bytes([i + 1])).address for i in range(50)]
+    chain_id = w3.eth.chain_id
+    nonce = w3.eth.get_transaction_count(sender.address)
+    max_fee = 4 * w3.eth.get_block("latest")["baseFeePerGas"] + GWEI
+    selector_data = [token.encode_abi("transfer", [recipient, 1]) for recipient in recipients]
+    first_block = w3.eth.block_number
+    start = time.perf_counter()
+    sent = 0
+    while sent < count:
+        size = min(batch, count - sent)
+        hashes = []
+        for i in range(size):
+            tx = {
+                "type": 2,
+                "chainId": chain_id,
+                "nonce": nonce,
+                "to": token.address,
+                "data": selector_data[(sent + i) % len(selector_data)],
+                "gas": TRANSFER_GAS,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": GWEI,
+                "value": 0,
+            }
+            hashes.append(w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction))
+            nonce += 1
+        for tx_hash in hashes:
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300, poll_latency=0.01)
+            if receipt["status"] != 1:
+                raise RuntimeError(f"transfer {tx_hash.hex()} failed")
+        sent += size
+    elapsed = time.perf_counter() - start
+    return count / elapsed, w3.eth.block_number - first_block
+
+
+@dataclass
+class Throughput:
+    """Measured transfers per second of one backend (None: not measured, with the reason)."""
+
+    single: float | None = None
+    batched: float | None = None
+    blocks: int | None = None
+    note: str = ""
+
+
+def measure(name: str, single_count: int, batched_count: int) -> Throughput:
+    """Measure one backend in batches of 1 and of 100."""
+    try:
+        with BACKENDS[name]() as target:
+            token = deploy_token(target)
+            run_transfers(target, token, 10, 10)  # warm-up: caches, code paths, JIT-free but lazy imports
+            single, _ = run_transfers(target, token, single_count, 1)
+            batched, blocks = run_transfers(target, token, batched_count, 100)
+            return Throughput(single=single, batched=batched, blocks=blocks)
+    except (ImportError, OSError, RuntimeError) as exc:
+        return Throughput(note=f"unavailable: {exc}")
+    except Exception as exc:
+        # e.g. the anvil installer's error: report and keep the other rows.
+        return Throughput(note=f"unavailable: {type(exc).__name__}: {exc}")
+
+
+# -- memory and reopening (child processes) ---------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """This process's resident set size in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _open_chain(kind: str, folder: Path, sealing: str) -> Any:
+    from registry.chain.embedded import EmbeddedChain
+    from registry.chain.modes import PermissionlessMode
+
+    if kind == "permissioned":
+        return EmbeddedChain.open(
+            permissioned_mode(folder),
+            data_dir=folder,
+            chain_id=PERMISSIONED_ID,
+            sealing=sealing,  # type: ignore[arg-type]
+        )
+    return EmbeddedChain.open(
+        PermissionlessMode(),
+        data_dir=folder,
+        chain_id=PERMISSIONLESS_ID,
+        sealing=sealing,  # type: ignore[arg-type]
+    )
+
+
+def child_memory(kind: str, transfers: int) -> dict[str, Any]:
+    """Run ``transfers`` transfers through web3 on an embedded chain and report the RSS."""
+    from web3 import Web3
+
+    from registry.chain.provider import EmbeddedProvider, adapt_to_long_extra_data
+
+    with tempfile.TemporaryDirectory() as folder:
+        chain = _open_chain(kind, Path(folder) / kind, "background")
+        try:
+            target = Target(
+                w3=adapt_to_long_extra_data(Web3(EmbeddedProvider(chain))),
+                keys=[account.account for account in chain.dev_accounts[:4]],
+                close=chain.close,
+            )
+            token = deploy_token(target)
+            start_rss = rss_mb()
+            rate, blocks = run_transfers(target, token, transfers, 100)
+            return {"rss_mb": rss_mb(), "start_rss_mb": start_rss, "rate": rate, "blocks": blocks}
+        finally:
+            chain.close()
+
+
+def child_build(kind: str, folder: Path, blocks: int) -> dict[str, Any]:
+    """Build a chain of ``blocks`` blocks, one transfer each, in ``folder``."""
+    chain = _open_chain(kind, folder, "manual")
+    try:
+        sender = chain.dev_accounts[0].account
+        recipient = chain.dev_accounts[1].address
+        start = time.perf_counter()
+        for nonce in range(blocks):
+            tx = {
+                "type": 2,
+                "chainId": chain.chain_id,
+                "nonce": nonce,
+                "to": recipient,
+                "value": 1,
+                "gas": 21_000,
+                "maxFeePerGas": 10 * GWEI,
+                "maxPriorityFeePerGas": 1,
+            }
+            chain.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+            chain.seal_pending()
+        return {"blocks": chain.block_number, "seconds": time.perf_counter() - start}
+    finally:
+        chain.close()
+
+
+def child_reopen(kind: str, folder: Path) -> dict[str, Any]:
+    """Reopen the chain in ``folder``; time the opening and a first read of the head state."""
+    start = time.perf_counter()
+    chain = _open_chain(kind, folder, "manual")
+    head = chain.head()
+    balance = chain.state_at().get_balance(bytes.fromhex(chain.dev_accounts[1].address[2:]))
+    seconds = time.perf_counter() - start
+    chain.close()
+    return {"seconds": seconds, "head": int(head.block_number), "balance": int(balance)}
+
+
+def in_child(*arguments: str) -> dict[str, Any]:
+    """Run this script with ``--child ...`` in a fresh interpreter and return its JSON answer."""
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-1500:])
+    answer: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return answer
+
+
+# -- report -------------------------------------------------------------------------------------------------
+
+
+def ratio(value: float | None, base: float | None) -> str:
+    """``value / base`` as ``4.2x``, or a dash."""
+    if value is None or not base:
+        return "-"
+    return f"{value / base:.1f}x"
+
+
+def main() -> int:
+    """Run the benchmark and print the tables."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller counts, for a run of about a minute")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        command, *rest = args.child
+        if command == "memory":
+            answer = child_memory(rest[0], int(rest[1]))
+        elif command == "build":
+            answer = child_build(rest[0], Path(rest[1]), int(rest[2]))
+        else:
+            answer = child_reopen(rest[0], Path(rest[1]))
+        print(json.dumps(answer))
+        return 0
+
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(Console().width, 120))
+    single_count, batched_count = (30, 300) if args.quick else (200, 2_000)
+    memory_transfers = 2_000 if args.quick else 20_000
+    reopen_blocks = 1_000 if args.quick else 10_000
+
+    results: dict[str, Throughput] = {}
+    for name in BACKENDS:
+        console.print(f"measuring {name} ...")
+        results[name] = measure(name, single_count, batched_count)
+
+    base = results[BASELINE]
+    table = Table(
+        title=f"ERC-20 transfers per second ({single_count} in batches of 1, {batched_count} of 100)"
+    )
+    for column in (
+        "backend",
+        "batch 1 tx/s",
+        "vs baseline",
+        "batch 100 tx/s",
+        "vs baseline",
+        "blocks",
+        "note",
+    ):
+        table.add_column(column, justify="left" if column in ("backend", "note") else "right")
+    for name, measured in results.items():
+        table.add_row(
+            name + (" (baseline)" if name == BASELINE else ""),
+            f"{measured.single:.0f}" if measured.single else "-",
+            ratio(measured.single, base.single),
+            f"{measured.batched:.0f}" if measured.batched else "-",
+            ratio(measured.batched, base.batched),
+            str(measured.blocks) if measured.blocks is not None else "-",
+            measured.note,
+        )
+    console.print(table)
+
+    resources = Table(title="Memory and reopening (fresh processes)")
+    for column in (
+        "chain",
+        f"RSS after {memory_transfers:,} transfers",
+        f"build {reopen_blocks:,} blocks",
+        "reopen",
+    ):
+        resources.add_column(column)
+    reopen_seconds: dict[str, float] = {}
+    memory: dict[str, float] = {}
+    for kind in ("permissionless", "permissioned"):
+        try:
+            console.print(f"memory and reopening: {kind} ...")
+            used = in_child("memory", kind, str(memory_transfers))
+            with tempfile.TemporaryDirectory() as folder:
+                chain_folder = Path(folder) / kind
+                built = in_child("build", kind, str(chain_folder), str(reopen_blocks))
+                reopened = in_child("reopen", kind, str(chain_folder))
+            memory[kind] = used["rss_mb"]
+            reopen_seconds[kind] = reopened["seconds"]
+            resources.add_row(
+                kind,
+                f"{used['rss_mb']:.0f} MB ({used['blocks']} blocks, {used['rate']:.0f} tx/s)",
+                f"{built['seconds']:.1f} s",
+                f"{reopened['seconds']:.2f} s (head #{reopened['head']})",
+            )
+        except (RuntimeError, ImportError) as exc:
+            resources.add_row(kind, f"unavailable: {str(exc)[-200:]}", "-", "-")
+    console.print(resources)
+
+    permissionless = results["embedded permissionless"].batched
+    permissioned = results["embedded permissioned (4 validators)"].batched
+    targets = Table(title="Targets")
+    for column in ("target", "measured", "met"):
+        targets.add_column(column)
+
+    def verdict(ok: bool | None) -> str:
+        return "-" if ok is None else ("yes" if ok else "NO")
+
+    embedded_ratio = permissionless / base.batched if permissionless and base.batched else None
+    targets.add_row(
+        "embedded, batches of 100 >= 5x eth-tester",
+        f"{embedded_ratio:.1f}x" if embedded_ratio else "-",
+        verdict(None if embedded_ratio is None else embedded_ratio >= 5),
+    )
+    sealed_ratio = permissioned / permissionless if permissioned and permissionless else None
+    targets.add_row(
+        "permissioned >= 0.8x permissionless",
+        f"{sealed_ratio:.2f}x" if sealed_ratio else "-",
+        verdict(None if sealed_ratio is None else sealed_ratio >= 0.8),
+    )
+    for kind, value in memory.items():
+        targets.add_row(f"{kind}: memory < 300 MB", f"{value:.0f} MB", verdict(value < 300))
+    for kind, value in reopen_seconds.items():
+        targets.add_row(
+            f"{kind}: reopen {reopen_blocks:,} blocks < 5 s", f"{value:.2f} s", verdict(value < 5)
+        )
+    console.print(targets)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

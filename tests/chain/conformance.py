@@ -1,0 +1,320 @@
+"""One behaviour suite for every chain backend: embedded chains (in process and over HTTP) and anvil.
+
+Subclass `ChainConformance` and provide a ``conformance_target`` fixture returning a
+`ConformanceTarget`: a `Web3` and funded keys allowed to send (on a permissioned chain,
+KYC'd ones). Every test signs locally and sends raw transactions, as a wallet would, so
+nothing depends on a node's unlocked accounts. Tests never assume a block layout (one
+transaction per block or many), only what every Ethereum node guarantees.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from eth_abi.abi import decode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, Web3RPCError
+
+from registry.artifacts import load_artifact
+
+SUPPLY = 1_000_000 * 10**18
+GWEI = 10**9
+
+
+@dataclass
+class ConformanceTarget:
+    """A backend under test: a `Web3` and funded keys permitted to send (index 0 deploys)."""
+
+    name: str
+    w3: Web3
+    accounts: list[LocalAccount]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def error_selector(signature: str) -> str:
+    """``0x`` + the 4-byte selector of a custom error signature."""
+    return "0x" + function_signature_to_4byte_selector(signature).hex()
+
+
+def decode_custom_error(abi: Any, data: Any) -> tuple[str, tuple[Any, ...]]:
+    """Find the custom error of ``abi`` whose selector starts ``data`` and decode its arguments."""
+    raw = HexBytes(data)
+    for entry in abi:
+        if entry["type"] != "error":
+            continue
+        types = [item["type"] for item in entry["inputs"]]
+        signature = f"{entry['name']}({','.join(types)})"
+        if raw[:4] == function_signature_to_4byte_selector(signature):
+            return entry["name"], tuple(decode(types, raw[4:]))
+    raise AssertionError(f"no custom error of the ABI matches {data}")
+
+
+class ChainConformance:
+    """The shared suite; subclasses provide the ``conformance_target`` fixture."""
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    @pytest.fixture
+    def target(self, conformance_target: ConformanceTarget) -> ConformanceTarget:
+        return conformance_target
+
+    @staticmethod
+    def send(
+        w3: Web3,
+        sender: LocalAccount,
+        *,
+        to: str | None = None,
+        data: bytes | str = b"",
+        value: int = 0,
+        gas: int | None = None,
+        nonce: int | None = None,
+    ) -> HexBytes:
+        """Sign an EIP-1559 transaction locally and send it raw; return its hash."""
+        tx: dict[str, Any] = {
+            "type": 2,
+            "chainId": w3.eth.chain_id,
+            "nonce": w3.eth.get_transaction_count(sender.address, "pending") if nonce is None else nonce,
+            "value": value,
+            "data": data,
+            "maxPriorityFeePerGas": GWEI,
+            "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + GWEI,
+        }
+        if to is not None:
+            tx["to"] = to
+        tx["gas"] = gas if gas is not None else w3.eth.estimate_gas({**tx, "from": sender.address})  # type: ignore[typeddict-item]
+        signed = sender.sign_transaction(tx)
+        return w3.eth.send_raw_transaction(signed.raw_transaction)
+
+    def deploy_token(self, target: ConformanceTarget, supply: int = SUPPLY) -> Contract:
+        """Deploy PlainERC20 from account 0 and return it bound."""
+        w3 = target.w3
+        artifact = load_artifact("PlainERC20")
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        data = factory.constructor(supply).data_in_transaction
+        receipt = w3.eth.wait_for_transaction_receipt(
+            self.send(w3, target.accounts[0], data=data), timeout=30
+        )
+        assert receipt["status"] == 1
+        assert receipt["contractAddress"] is not None
+        return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+    def transfer(
+        self, target: ConformanceTarget, token: Contract, sender: LocalAccount, to: str, amount: int
+    ) -> Any:
+        data = token.encode_abi("transfer", [to, amount])
+        tx_hash = self.send(target.w3, sender, to=token.address, data=data)
+        return target.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+
+    # -- identity ---------------------------------------------------------------------------------------
+
+    def test_chain_id_and_version_agree(self, target):
+        w3 = target.w3
+        assert int(w3.net.version) == w3.eth.chain_id
+        assert w3.client_version
+        assert w3.eth.block_number >= 0
+
+    # -- contracts ---------------------------------------------------------------------------------------
+
+    def test_deploy_then_call(self, target):
+        token = self.deploy_token(target)
+        w3 = target.w3
+        assert len(w3.eth.get_code(token.address)) > 0
+        assert token.functions.totalSupply().call() == SUPPLY
+        assert token.functions.balanceOf(target.accounts[0].address).call() == SUPPLY
+        # OpenZeppelin's ERC20 keeps the total supply in storage slot 2.
+        assert int.from_bytes(w3.eth.get_storage_at(token.address, 2), "big") == SUPPLY
+
+    def test_transfer_receipt_transaction_and_logs_agree(self, target):
+        token = self.deploy_token(target)
+        sender, recipient = target.accounts[0], target.accounts[1]
+        receipt = self.transfer(target, token, sender, recipient.address, 1234)
+        w3 = target.w3
+        assert receipt["status"] == 1
+        assert 21_000 < receipt["gasUsed"] <= receipt["cumulativeGasUsed"]
+        assert receipt["effectiveGasPrice"] > 0
+        assert receipt["from"] == sender.address
+        assert receipt["to"] == token.address
+        (event,) = token.events.Transfer().process_receipt(receipt)
+        assert event["args"] == {"from": sender.address, "to": recipient.address, "value": 1234}
+        assert event["blockHash"] == receipt["blockHash"]
+        tx = w3.eth.get_transaction(receipt["transactionHash"])
+        assert tx["from"] == sender.address
+        assert tx["blockNumber"] == receipt["blockNumber"]
+        assert tx["transactionIndex"] == receipt["transactionIndex"]
+        assert HexBytes(tx["input"])[:4] == function_signature_to_4byte_selector("transfer(address,uint256)")
+        block = w3.eth.get_block(receipt["blockNumber"])
+        assert receipt["transactionHash"] in block["transactions"]
+        assert token.functions.balanceOf(recipient.address).call() == 1234
+
+    def test_get_logs_filters_by_range_address_and_topic(self, target):
+        w3 = target.w3
+        token = self.deploy_token(target)
+        other = self.deploy_token(target)
+        a, b, c = target.accounts[0], target.accounts[1], target.accounts[2]
+        first = self.transfer(target, token, a, b.address, 10)
+        second = self.transfer(target, token, a, c.address, 20)
+        self.transfer(target, other, a, b.address, 30)
+        transfer_topic = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+        to_b = "0x" + bytes(12).hex() + b.address[2:].lower()
+
+        logs = w3.eth.get_logs(
+            {"fromBlock": first["blockNumber"], "toBlock": "latest", "address": token.address}
+        )
+        assert [token.events.Transfer().process_log(entry)["args"]["value"] for entry in logs] == [10, 20]
+
+        logs = w3.eth.get_logs(
+            {"fromBlock": first["blockNumber"], "toBlock": "latest", "topics": [transfer_topic, None, to_b]}
+        )
+        assert sorted(int.from_bytes(entry["data"], "big") for entry in logs) == [10, 30]
+
+        logs = w3.eth.get_logs(
+            {
+                "fromBlock": first["blockNumber"],
+                "toBlock": "latest",
+                "address": [token.address, other.address],
+            }
+        )
+        assert len(logs) == 3
+
+        logs = w3.eth.get_logs({"blockHash": second["blockHash"], "address": token.address})
+        assert 20 in [int.from_bytes(entry["data"], "big") for entry in logs]
+
+    # -- reverts -----------------------------------------------------------------------------------------
+
+    def test_call_revert_decodes_the_custom_error(self, target):
+        token = self.deploy_token(target)
+        poor, rich = target.accounts[1], target.accounts[0]
+        with pytest.raises(ContractCustomError) as caught:
+            token.functions.transfer(rich.address, 5).call({"from": poor.address})
+        data = caught.value.data
+        assert isinstance(data, str)
+        assert data.startswith(error_selector("ERC20InsufficientBalance(address,uint256,uint256)"))
+        name, args = decode_custom_error(token.abi, data)
+        assert name == "ERC20InsufficientBalance"
+        assert args == (poor.address.lower(), 0, 5)
+
+    def test_estimate_gas_of_a_reverting_transaction_raises_the_custom_error(self, target):
+        token = self.deploy_token(target)
+        poor = target.accounts[1]
+        with pytest.raises(ContractCustomError) as caught:
+            token.functions.transfer(target.accounts[0].address, 1).estimate_gas({"from": poor.address})
+        assert decode_custom_error(token.abi, caught.value.data)[0] == "ERC20InsufficientBalance"
+
+    def test_reverting_transaction_is_mined_with_status_zero(self, target):
+        token = self.deploy_token(target)
+        poor = target.accounts[1]
+        data = token.encode_abi("transfer", [target.accounts[0].address, 1])
+        tx_hash = self.send(target.w3, poor, to=token.address, data=data, gas=100_000)
+        receipt = target.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+        assert receipt["status"] == 0
+        assert receipt["logs"] == []
+
+    # -- accounts and nonces -------------------------------------------------------------------------------
+
+    def test_value_transfer_moves_exactly_value_plus_fee(self, target):
+        w3 = target.w3
+        sender, recipient = target.accounts[0], target.accounts[3]
+        before_sender = w3.eth.get_balance(sender.address)
+        before_recipient = w3.eth.get_balance(recipient.address)
+        tx_hash = self.send(w3, sender, to=recipient.address, value=12345, gas=21_000)
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+        fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+        assert receipt["gasUsed"] == 21_000
+        assert w3.eth.get_balance(recipient.address) == before_recipient + 12345
+        assert w3.eth.get_balance(sender.address) == before_sender - 12345 - fee
+
+    def test_nonces_count_mined_and_pending_transactions(self, target):
+        w3 = target.w3
+        sender = target.accounts[2]
+        start = w3.eth.get_transaction_count(sender.address)
+        hashes = [
+            self.send(w3, sender, to=target.accounts[3].address, value=1, gas=21_000, nonce=start + i)
+            for i in range(5)
+        ]
+        receipts = [w3.eth.wait_for_transaction_receipt(h, timeout=30) for h in hashes]
+        assert all(r["status"] == 1 for r in receipts)
+        # Several transactions of one sender may share a block, but always in nonce order.
+        positions = [(r["blockNumber"], r["transactionIndex"]) for r in receipts]
+        assert positions == sorted(positions)
+        assert w3.eth.get_transaction_count(sender.address) == start + 5
+        assert w3.eth.get_transaction_count(sender.address, "pending") == start + 5
+
+    def test_reused_nonce_is_refused_and_says_so(self, target):
+        w3 = target.w3
+        sender = target.accounts[0]
+        nonce = w3.eth.get_transaction_count(sender.address)
+        w3.eth.wait_for_transaction_receipt(
+            self.send(w3, sender, to=sender.address, value=1, gas=21_000, nonce=nonce), timeout=30
+        )
+        with pytest.raises(Web3RPCError) as caught:
+            self.send(w3, sender, to=sender.address, value=2, gas=21_000, nonce=nonce)
+        assert "nonce" in str(caught.value).lower()
+
+    def test_unfunded_sender_is_refused_for_insufficient_funds(self, target):
+        w3 = target.w3
+        pauper = Account.from_key(keccak(text=f"pauper of {target.name}"))
+        tx = {
+            "type": 2,
+            "chainId": w3.eth.chain_id,
+            "nonce": 0,
+            "to": target.accounts[0].address,
+            "value": 10**18,
+            "gas": 21_000,
+            "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + GWEI,
+            "maxPriorityFeePerGas": GWEI,
+        }
+        with pytest.raises(Web3RPCError) as caught:
+            w3.eth.send_raw_transaction(pauper.sign_transaction(tx).raw_transaction)
+        assert "insufficient funds" in str(caught.value).lower()
+
+    # -- blocks --------------------------------------------------------------------------------------------
+
+    def test_blocks_link_keep_their_gas_limit_and_never_go_back_in_time(self, target):
+        w3 = target.w3
+        token = self.deploy_token(target)
+        for amount in (1, 2, 3):
+            self.transfer(target, token, target.accounts[0], target.accounts[1].address, amount)
+        head = w3.eth.get_block("latest")
+        assert head["number"] >= 3
+        blocks = [w3.eth.get_block(n) for n in range(head["number"] - 3, head["number"] + 1)]
+        for parent, child in itertools.pairwise(blocks):
+            assert child["parentHash"] == parent["hash"]
+            assert child["number"] == parent["number"] + 1
+            assert child["timestamp"] >= parent["timestamp"]
+            assert child["gasLimit"] == parent["gasLimit"]
+        by_hash = w3.eth.get_block(head["hash"], full_transactions=True)
+        assert by_hash["number"] == head["number"]
+        assert [tx["hash"] for tx in by_hash["transactions"]] == list(head["transactions"])
+        assert w3.eth.get_block("earliest")["number"] == 0
+
+    def test_fee_market_answers(self, target):
+        w3 = target.w3
+        assert w3.eth.gas_price > 0
+        assert w3.eth.max_priority_fee >= 0
+        history = w3.eth.fee_history(2, "latest", [50])
+        assert len(history["baseFeePerGas"]) == len(history["gasUsedRatio"]) + 1
+        assert len(history["reward"]) == len(history["gasUsedRatio"])
+
+    def test_burst_of_transfers_from_several_senders_all_land(self, target):
+        w3 = target.w3
+        token = self.deploy_token(target)
+        a, b = target.accounts[0], target.accounts[1]
+        self.transfer(target, token, a, b.address, 1_000)
+        hashes = []
+        for sender, to in ((a, b), (b, a)):
+            start = w3.eth.get_transaction_count(sender.address, "pending")
+            for i in range(4):
+                data = token.encode_abi("transfer", [to.address, 1])
+                hashes.append(self.send(w3, sender, to=token.address, data=data, gas=80_000, nonce=start + i))
+        receipts = [w3.eth.wait_for_transaction_receipt(h, timeout=30) for h in hashes]
+        assert all(r["status"] == 1 for r in receipts)
+        assert token.functions.balanceOf(b.address).call() == 1_000

@@ -1,0 +1,80 @@
+"""``registry node``: serves one chain over HTTP and prints, as anvil does, its id and a faucet."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eth_account import Account
+from web3 import Web3
+
+from .conftest import ROOT, free_port
+
+
+def start_node(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
+    command = [str(Path(sys.executable).parent / "registry"), "node", "--chain", "permissionless"]
+    command += ["--port", str(port), "--data-dir", str(data_dir)]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "REGISTRY_PERMISSIONLESS_RPC_URL": ""},
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if line.startswith("Listening on"):
+            return process, lines
+    process.kill()
+    process.wait()
+    raise AssertionError("the node did not start:\n" + "\n".join(lines))
+
+
+def test_node_serves_json_rpc_and_prints_a_usable_faucet(tmp_path):
+    port = free_port()
+    process, lines = start_node(tmp_path, port)
+    try:
+        output = "\n".join(lines)
+        chain_id_line = re.search(r"Chain ID\s+(\d+)", output)
+        faucet_line = re.search(r"Faucet key\s+(0x[0-9a-f]{64})", output)
+        assert chain_id_line is not None
+        assert faucet_line is not None
+        chain_id = int(chain_id_line.group(1))
+        faucet_key = faucet_line.group(1)
+        assert f"http://127.0.0.1:{port}" in output
+
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 30}))
+        assert w3.eth.chain_id == chain_id
+        faucet = Account.from_key(faucet_key)
+        newcomer = Account.create()
+        tx = {
+            "type": 2,
+            "chainId": chain_id,
+            "nonce": w3.eth.get_transaction_count(faucet.address),
+            "to": newcomer.address,
+            "value": 10**18,
+            "gas": 21_000,
+            "maxFeePerGas": 10 * 10**9,
+            "maxPriorityFeePerGas": 10**9,
+        }
+        tx_hash = w3.eth.send_raw_transaction(faucet.sign_transaction(tx).raw_transaction)
+        assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["status"] == 1
+        assert w3.eth.get_balance(newcomer.address) == 10**18
+        assert (tmp_path / "chains" / "permissionless" / "chain.sqlite3").is_file()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        remaining, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "stopping" in remaining

@@ -1,0 +1,54 @@
+"""The chain's exception tree: one root under RegistryError, dual bases where callers expect them."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from registry.chain import errors
+from registry.errors import RegistryError
+
+
+def all_chain_errors():
+    return [
+        obj for _, obj in inspect.getmembers(errors, inspect.isclass) if issubclass(obj, errors.ChainError)
+    ]
+
+
+def test_every_chain_error_is_a_registry_error_with_a_docstring_and_a_code():
+    for cls in all_chain_errors():
+        assert issubclass(cls, RegistryError)
+        assert cls.__doc__
+        assert isinstance(cls.rpc_code, int)
+        assert cls.__name__ in errors.__doc__
+
+
+@pytest.mark.parametrize(
+    ("cls", "builtin"),
+    [
+        (errors.TransactionRejectedError, ValueError),
+        (errors.SenderNotPermittedError, PermissionError),
+        (errors.ImmutableChainError, PermissionError),
+        (errors.NotSupportedByBackendError, NotImplementedError),
+        (errors.BlockNotFoundError, LookupError),
+        (errors.ChainConnectionError, ConnectionError),
+    ],
+)
+def test_dual_bases_let_callers_catch_builtin_kinds(cls, builtin):
+    assert issubclass(cls, builtin)
+
+
+def test_revert_error_keeps_its_payload():
+    error = errors.RevertError("execution reverted", data=b"\x01\x02")
+    assert error.data == b"\x01\x02"
+    assert error.rpc_code == 3
+
+
+def test_permissionless_chain_refuses_interventions_clearly():
+    from registry.chain.modes import PermissionlessMode
+
+    with pytest.raises(errors.ImmutableChainError, match="immutable"):
+        PermissionlessMode().interventions()
+    with pytest.raises(errors.ImmutableChainError, match="immutable"):
+        PermissionlessMode().validator_votes()
