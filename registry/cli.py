@@ -6,6 +6,9 @@ so that ``registry --help`` starts quickly.
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -33,3 +36,112 @@ def contracts() -> None:
         artifact = load_artifact(name)
         table.add_row(name, artifact.compiler_version, artifact.source_hash[:16])
     console.print(table)
+
+
+@app.command()
+def node(
+    chain: str = typer.Option(
+        ..., "--chain", "-c", help="Which chain to serve: permissioned or permissionless."
+    ),
+    port: int = typer.Option(8545, "--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    data_dir: str | None = typer.Option(
+        None, "--data-dir", help="Data directory (default: REGISTRY_DATA_DIR)."
+    ),
+) -> None:
+    """Serve one embedded chain's JSON-RPC over HTTP, for any Ethereum client or wallet."""
+    import signal
+
+    from registry.chain.backend import check_chain_name, open_embedded
+    from registry.chain.rpc import RpcDispatcher
+    from registry.chain.server import RpcHTTPServer
+    from registry.errors import RegistryError
+    from registry.settings import load_settings
+
+    try:
+        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+        name = check_chain_name(chain)
+        if settings.rpc_url(name):
+            console.print(
+                f"[yellow]REGISTRY_{name.upper()}_RPC_URL is set, but `registry node` serves the embedded "
+                f"{name} chain; that variable is ignored here.[/yellow]"
+            )
+        embedded = open_embedded(name, settings)
+    except RegistryError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    try:
+        server = RpcHTTPServer((host, port), RpcDispatcher(embedded))
+    except OSError as exc:
+        embedded.close()
+        console.print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc}")
+        raise typer.Exit(code=1) from exc
+
+    # Plain lines, as anvil prints them: addresses and keys must never be wrapped or cut.
+    lines = ["", "Available accounts", "=================="]
+    lines += [
+        f"({index}) {account.address} ({account.balance // 10**18} ETH)"
+        for index, account in enumerate(embedded.dev_accounts)
+    ]
+    lines += ["", "Private keys", "=================="]
+    lines += [f"({index}) {account.private_key}" for index, account in enumerate(embedded.dev_accounts)]
+    faucet = embedded.dev_accounts[0]
+    lines += [
+        "",
+        "These keys are derived from public data: never send anything of value to them.",
+        "",
+        f"Faucet account   {faucet.address}",
+        f"Faucet key       {faucet.private_key}",
+        f"Chain            {name}",
+        f"Chain ID         {embedded.chain_id}",
+        f"Block number     {embedded.block_number}",
+        f"Data             {settings.chain_dir(name)}",
+        "",
+        f"Listening on {server.url}",
+    ]
+    typer.echo("\n".join(lines))
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        typer.echo("stopping")
+    finally:
+        server.server_close()
+        embedded.close()
+
+
+@app.command()
+def demo(
+    scenario: Annotated[
+        str, typer.Argument(help="Which demo to run; `registry demo --list` lists them.")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the demos and exit.")] = False,
+) -> None:
+    """Run a demo on both chains, side by side, and print what each chain did."""
+    from registry.demos import SCENARIOS
+
+    if list_ or not scenario:
+        table = Table("demo", "what it shows")
+        for name, text in SCENARIOS.items():
+            table.add_row(name, text)
+        console.print(table)
+        if not list_:
+            raise typer.Exit(code=2)
+        return
+    if scenario not in SCENARIOS:
+        console.print(f"[red]unknown demo {scenario!r}[/red]; the demos are: {', '.join(SCENARIOS)}")
+        raise typer.Exit(code=2)
+    from registry.demos import run_scenario
+    from registry.demos.render import render_report
+
+    if as_json:
+        print(json.dumps(run_scenario(scenario).to_json(), indent=2))
+        return
+    with console.status("starting the chains…") as status:
+        report = run_scenario(scenario, progress=lambda chain, step: status.update(f"{chain}: {step}…"))
+    render_report(console, report)
