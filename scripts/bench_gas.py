@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from rich.console import Console
@@ -32,6 +31,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
+from registry.chain.clock import advance_to, latest_timestamp
 from registry.deploy import deploy
 
 DAY = 86_400
@@ -49,16 +49,18 @@ OPEN_TARGET = 1.1
 def make_chain(n_accounts: int = 4) -> tuple[Web3, list[LocalAccount]]:
     """An in-process chain behind a `Web3` that signs for ``n_accounts`` funded local keys.
 
-    This is the only place that knows which chain runs the benchmark.
+    This is the only place that knows which chain runs the benchmark: the project's own
+    embedded permissionless chain, in memory, sealing each transaction as it arrives.
     """
-    from eth_tester import EthereumTester, PyEVMBackend
-    from eth_tester.backends.pyevm.main import get_default_account_keys
     from web3.middleware import SignAndSendRawMiddlewareBuilder
-    from web3.providers.eth_tester import EthereumTesterProvider
 
-    accounts = [Account.from_key(key.to_bytes()) for key in get_default_account_keys(n_accounts)]
-    backend = PyEVMBackend(PyEVMBackend.generate_genesis_params({"gas_limit": 60_000_000}))
-    w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
+    from registry.chain import connect
+    from registry.settings import Settings
+
+    handle = connect("permissionless", Settings(), embedded=True, in_memory=True, sealing="instant")
+    assert handle.embedded is not None
+    accounts = [dev.account for dev in handle.embedded.dev_accounts[:n_accounts]]
+    w3 = handle.w3
     w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(accounts), layer=0)
     w3.eth.default_account = accounts[0].address
     return w3, accounts
@@ -92,11 +94,11 @@ class Bench:
 
     def now(self) -> int:
         """Timestamp of the latest block."""
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return latest_timestamp(self.w3)
 
     def time_travel(self, timestamp: int) -> None:
-        """Mine a block at ``timestamp``."""
-        self.w3.provider.ethereum_tester.time_travel(timestamp)  # type: ignore[attr-defined]
+        """Mine until the chain's clock reaches ``timestamp``."""
+        advance_to(self.w3, timestamp)
 
     def deploy(self, name: str, *args: Any) -> Contract:
         """Deploy contract ``name`` from the admin."""

@@ -22,10 +22,11 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, Web3RPCError
 from web3.middleware import SignAndSendRawMiddlewareBuilder
-from web3.types import RPCEndpoint, TxReceipt, Wei
+from web3.types import TxReceipt, Wei
 
 from registry.chain import connect
 from registry.chain.backend import ChainHandle
+from registry.chain.clock import advance_to, latest_timestamp
 from registry.chain.permissioning import IDENTITY_REGISTRY_ADDRESS
 from registry.compliance import explain
 from registry.demos.report import DemoReport, StepOutcome
@@ -67,14 +68,10 @@ class _BondRun:
         return self.w3.eth.wait_for_transaction_receipt(tx_hash)
 
     def _now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return latest_timestamp(self.w3)
 
     def _advance_to(self, timestamp: int) -> None:
-        # A burst of blocks can run the chain's clock a little ahead of the wall clock, so
-        # move forward until the head's timestamp has really reached the target.
-        while (delta := timestamp - self._now()) > 0:
-            self.w3.manager.request_blocking(RPCEndpoint("evm_increaseTime"), [delta])
-            self.w3.manager.request_blocking(RPCEndpoint("evm_mine"), [])
+        advance_to(self.w3, timestamp)
 
     def _cash_of(self, account: LocalAccount) -> int:
         return int(self.cash.functions.balanceOf(account.address).call())
