@@ -14,7 +14,7 @@ variable                           meaning
 ``REGISTRY_DEV_ACCOUNTS``          development accounts funded at genesis (10)
 ``REGISTRY_DEV_ACCOUNT_BALANCE_ETH`` their genesis balance in ether (1,000,000)
 ``REGISTRY_VALIDATORS``            validators of a new embedded permissioned chain (4)
-``REGISTRY_BATCH_WINDOW_MS``       how long the block builder lets a burst gather (0 ms)
+``REGISTRY_BATCH_WINDOW_MS``       how long the block builder lets a burst gather (2 ms)
 ``REGISTRY_RECEIPT_WAIT_SECONDS``  how long a receipt request waits for a pending transaction (2 s)
 =================================  =============================================================
 
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     dev_accounts: int = Field(default=10, ge=1, le=1_000, description="Funded development accounts.")
     dev_account_balance_eth: int = Field(default=1_000_000, ge=0, description="Their balance in ether.")
     validators: int = Field(default=4, ge=1, le=100, description="Validators of a new permissioned chain.")
-    batch_window_ms: float = Field(default=0.0, ge=0, le=10_000, description="Block builder batching window.")
+    batch_window_ms: float = Field(default=2.0, ge=0, le=10_000, description="Block builder batching window.")
     receipt_wait_seconds: float = Field(
         default=2.0, ge=0, le=600, description="Receipt wait for pending txs."
     )
