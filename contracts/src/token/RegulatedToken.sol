@@ -398,6 +398,7 @@ abstract contract RegulatedToken is ComplianceRules, IERC20, IERC20Metadata, IER
 
     /// @notice Move the whole balance, frozen amount and account-freeze flag of a lost wallet to a
     /// replacement wallet of the same investor. Later coupon and dividend claims of `lost` pay `replacement`.
+    /// In kyc mode the replacement must be verified ({ERC7943CannotReceive} otherwise).
     function recoverWallet(address lost, address replacement) public virtual onlyRole(ENFORCEMENT_ROLE) {
         if (
             lost == address(0) || replacement == address(0) || lost == replacement
@@ -408,6 +409,9 @@ abstract contract RegulatedToken is ComplianceRules, IERC20, IERC20Metadata, IER
             if (lostRecord == 0 || lostRecord.investorId() != newRecord.investorId()) {
                 revert RegulatedTokenInvalidRecovery(lost, replacement);
             }
+            // Like a forced transfer, a recovery never leaves tokens on a wallet that may not hold
+            // them (a revoked or expired investor's wallets are not verified).
+            if (!newRecord.isVerified(block.timestamp)) revert ERC7943CannotReceive(replacement);
         }
         uint256 epoch = _syncRecordEpoch().epoch();
         uint256 lostWord = _checkpointed(lost, _accounts[lost], epoch);
