@@ -1,38 +1,49 @@
-"""Shared fixtures: an in-process chain behind a `Web3`, funded local accounts, a deployer."""
+"""Shared fixtures: the project's embedded chain behind a `Web3`, funded local accounts, a deployer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
+from registry.chain.embedded import EmbeddedChain
+from registry.chain.modes import PermissionlessMode
+from registry.chain.provider import EmbeddedProvider
 from registry.deploy import deploy as deploy_contract
 
 N_ACCOUNTS = 10
+TEST_CHAIN_ID = 771_099
 
 
 @pytest.fixture
-def chain_accounts() -> list[LocalAccount]:
-    """Ten local keys, funded on the test chain; index 0 is the deployer and admin."""
-    from eth_tester.backends.pyevm.main import get_default_account_keys
-
-    return [Account.from_key(key.to_bytes()) for key in get_default_account_keys(N_ACCOUNTS)]
+def chain() -> Iterator[EmbeddedChain]:
+    """A fresh embedded permissionless chain for each test, in memory, one block per transaction."""
+    embedded = EmbeddedChain.open(
+        PermissionlessMode(),
+        data_dir=None,
+        chain_id=TEST_CHAIN_ID,
+        sealing="instant",
+        dev_account_count=N_ACCOUNTS,
+    )
+    yield embedded
+    embedded.close()
 
 
 @pytest.fixture
-def w3(chain_accounts: list[LocalAccount]) -> Web3:
-    """A fresh in-process chain for each test, signing locally for ``chain_accounts``."""
-    from eth_tester import EthereumTester, PyEVMBackend
-    from web3.providers.eth_tester import EthereumTesterProvider
+def chain_accounts(chain: EmbeddedChain) -> list[LocalAccount]:
+    """Ten local keys funded at genesis; index 0 is the deployer and admin."""
+    return [account.account for account in chain.dev_accounts]
 
-    backend = PyEVMBackend(PyEVMBackend.generate_genesis_params({"gas_limit": 60_000_000}))
-    web3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
+
+@pytest.fixture
+def w3(chain: EmbeddedChain, chain_accounts: list[LocalAccount]) -> Web3:
+    """The test chain behind the project's own web3 provider, signing locally for ``chain_accounts``."""
+    web3 = Web3(EmbeddedProvider(chain))
     web3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(chain_accounts), layer=0)
     web3.eth.default_account = chain_accounts[0].address
     return web3

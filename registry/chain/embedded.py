@@ -500,6 +500,23 @@ class EmbeddedChain:
 
     # -- execution without a transaction ------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _call_state(self, target: BlockHeaderAPI) -> Iterator[StateAPI]:
+        """The state after block ``target``, executing inside that block's context.
+
+        As geth and anvil answer ``eth_call`` at a block: ``block.number`` and
+        ``block.timestamp`` are the block's own (so a view at "latest" sees the time the
+        clock was moved to), the base fee is zero, and every change is discarded.
+        """
+        vm: Any = self.py_evm.get_vm(target)  # chain_context is on py-evm's VM, not on its API class
+        header = target.copy(base_fee_per_gas=0)
+        state = vm.build_state(vm.chaindb.db, header, vm.chain_context, vm.previous_hashes or ())
+        snapshot = state.snapshot()
+        try:
+            yield state
+        finally:
+            state.revert(snapshot)
+
     def call(
         self,
         tx: SignedTransactionAPI | Any,
@@ -516,7 +533,7 @@ class EmbeddedChain:
         """
         with self.lock:
             target = header or self.head()
-            with self.py_evm.get_vm(target).in_costless_state() as state:
+            with self._call_state(target) as state:
                 spoof = self._spoof(tx, sender, state)
                 try:
                     computation = state.costless_execute_transaction(spoof)
@@ -540,7 +557,7 @@ class EmbeddedChain:
         """
         with self.lock:
             target = header or self.head()
-            with self.py_evm.get_vm(target).in_costless_state() as state:
+            with self._call_state(target) as state:
                 cap = int(state.gas_limit)
 
                 def attempt(gas: int) -> tuple[bool, Any]:
@@ -1010,6 +1027,21 @@ class EmbeddedChain:
         with self.lock:
             self._head_cache = None
             return self.clock.advance(seconds)
+
+    def set_next_block_timestamp(self, timestamp: int) -> None:
+        """Give the next block exactly ``timestamp``.
+
+        Raises:
+            ValueError: ``timestamp`` is not later than the head's (time never goes back).
+        """
+        with self.lock:
+            head = self.head().timestamp
+            if timestamp <= head:
+                raise ValueError(
+                    f"the next block's timestamp must be later than the head's ({head}); got {timestamp}"
+                )
+            self._head_cache = None
+            self.clock.pin(timestamp)
 
 
 def _call_validation_error(exc: ValidationError, sender: bytes) -> ChainError:

@@ -19,7 +19,8 @@ Errors (JSON-RPC error objects):
     -32603   internal error
 
 Besides the standard methods, a few development methods that anvil and hardhat also
-answer: ``evm_mine``, ``evm_increaseTime``, ``eth_sendTransaction`` for the development
+answer: ``evm_mine`` (optionally at a timestamp), ``evm_increaseTime``,
+``evm_setNextBlockTimestamp``, ``eth_sendTransaction`` for the development
 accounts (unlocked, as on any development node).
 """
 
@@ -135,6 +136,7 @@ class RpcDispatcher:
             "eth_getLogs": self._get_logs,
             "evm_mine": self._evm_mine,
             "evm_increaseTime": self._evm_increase_time,
+            "evm_setNextBlockTimestamp": self._evm_set_next_block_timestamp,
         }
 
     @property
@@ -541,12 +543,20 @@ class RpcDispatcher:
 
     def _evm_mine(self, params: list[Any]) -> str:
         if params and isinstance(params[0], (str, int)):
-            timestamp = ser.parse_quantity(params[0], "timestamp")
-            offset = timestamp - self.chain.clock.now()
-            if offset > 0:
-                self.chain.increase_time(offset)
+            self._pin_timestamp(params[0])
         self.chain.mine()
         return "0x0"
+
+    def _evm_set_next_block_timestamp(self, params: list[Any]) -> None:
+        if len(params) != 1:
+            raise RpcParamsError("evm_setNextBlockTimestamp takes one timestamp")
+        self._pin_timestamp(params[0])
+
+    def _pin_timestamp(self, value: Any) -> None:
+        try:
+            self.chain.set_next_block_timestamp(ser.parse_quantity(value, "timestamp"))
+        except ValueError as exc:
+            raise RpcParamsError(str(exc)) from exc
 
     def _evm_increase_time(self, params: list[Any]) -> str:
         seconds = ser.parse_quantity(params[0], "seconds")

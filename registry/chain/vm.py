@@ -36,11 +36,18 @@ _create_prague_header = create_prague_header_from_parent()
 
 
 class ChainClock:
-    """Wall-clock seconds plus an offset that only moves forward (``evm_increaseTime``)."""
+    """Wall-clock seconds plus an offset that only moves forward (``evm_increaseTime``).
+
+    A timestamp can also be pinned for the next block (``evm_setNextBlockTimestamp``, or
+    ``evm_mine`` with a timestamp): the first block built on a parent older than the pin
+    carries it exactly, and later blocks follow the clock, which was moved up to the pin.
+    """
 
     def __init__(self) -> None:
         self.offset = 0
         """Seconds added to the wall clock."""
+        self.pinned: int | None = None
+        """Timestamp of the next block, if one was asked for."""
 
     def now(self) -> int:
         """The current chain time in whole seconds."""
@@ -52,6 +59,17 @@ class ChainClock:
             raise ValueError(f"the chain clock never goes backwards; got {seconds} seconds")
         self.offset += seconds
         return self.offset
+
+    def pin(self, timestamp: int) -> None:
+        """Give the next block exactly ``timestamp`` and move the clock up to it."""
+        self.pinned = timestamp
+        self.offset += max(0, timestamp - self.now())
+
+    def next_timestamp(self, parent_timestamp: int) -> int:
+        """Timestamp of a block built on a parent with ``parent_timestamp``: never earlier than it."""
+        if self.pinned is not None and parent_timestamp < self.pinned:
+            return self.pinned
+        return max(parent_timestamp + 1, self.now())
 
 
 SYSTEM_CONTRACT_ADDRESSES: frozenset[bytes] = frozenset(
@@ -107,7 +125,7 @@ def make_vm_class(mode: ChainMode, clock: ChainClock) -> type[VirtualMachineAPI]
     def create_header_from_parent(parent: BlockHeaderAPI | None, **params: Any) -> BlockHeaderAPI:
         if parent is not None:
             params.setdefault("gas_limit", parent.gas_limit)
-            params.setdefault("timestamp", max(parent.timestamp + 1, clock.now()))
+            params.setdefault("timestamp", clock.next_timestamp(parent.timestamp))
         return cast(BlockHeaderAPI, _create_prague_header(parent, **params))
 
     vm_class = RegistryPragueVM.configure(

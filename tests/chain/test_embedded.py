@@ -125,7 +125,6 @@ def test_a_burst_lands_in_fewer_blocks_than_transactions(tmp_path):
         assert chain.wait_until_mined(tx_hash, timeout=30)
     locations = [chain.find_transaction(tx_hash) for tx_hash in hashes]
     blocks = {location.header.block_number for location in locations if location is not None}
-    assert len(locations) == len(hashes)
     assert None not in locations
     assert len(blocks) < len(hashes)
     assert chain.block_number == max(blocks)

@@ -223,6 +223,24 @@ def test_evm_mine_and_increase_time(rpc, instant_chain):
     assert request(rpc, "evm_increaseTime", -5)["error"]["code"] == -32602
 
 
+def test_a_pinned_timestamp_lands_exactly_and_time_then_moves_on(rpc, instant_chain):
+    target = instant_chain.head().timestamp + 86_400
+    result(rpc, "evm_mine", hex(target))
+    assert instant_chain.head().timestamp == target
+    result(rpc, "evm_setNextBlockTimestamp", hex(target + 7))
+    result(rpc, "evm_mine")
+    assert instant_chain.head().timestamp == target + 7
+    result(rpc, "evm_mine")
+    assert instant_chain.head().timestamp > target + 7
+    # Time never goes back: a timestamp at or before the head's is refused and changes nothing.
+    head = instant_chain.head()
+    refusal = request(rpc, "evm_setNextBlockTimestamp", hex(head.timestamp))
+    assert refusal["error"]["code"] == -32602
+    assert "later than the head" in refusal["error"]["message"]
+    assert request(rpc, "evm_mine", hex(head.timestamp - 10))["error"]["code"] == -32602
+    assert instant_chain.head() == head
+
+
 def test_fee_history_shape(rpc, instant_chain):
     sender = instant_chain.dev_accounts[0].account
     for nonce in range(2):

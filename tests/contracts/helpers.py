@@ -7,7 +7,6 @@ reports a revert.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,8 +18,10 @@ from eth_abi.abi import decode as abi_decode
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError
+from web3.types import RPCEndpoint
 
 from registry.artifacts import known_contracts, load_artifact
+from registry.chain.clock import latest_timestamp
 
 DAY = 86_400
 YEAR = 365 * DAY
@@ -243,27 +244,11 @@ def decode_revert(contract: Contract, data: bytes) -> Revert:
 def revert_data(exc: BaseException) -> bytes | None:
     """The revert data an exception carries, or None if it is not a revert with data.
 
-    A JSON-RPC node gives web3's ``ContractCustomError`` with the data as hex. The eth-tester
-    provider raises its own ``TransactionFailed``, whose message holds the data as a Python bytes
-    literal, or only the decoded text when the data looks like a string; the raw bytes then sit on
-    the exception it was raised from (py-evm's ``Revert``).
+    The chain answers a revert as JSON-RPC error 3 with the data, which web3 raises as
+    ``ContractCustomError`` holding the data as hex.
     """
     if isinstance(exc, ContractCustomError):
         return bytes.fromhex(str(exc.data).removeprefix("0x"))
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop(0)
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if type(current).__name__ in ("TransactionFailed", "Revert") and current.args:
-            payload = current.args[0]
-            if isinstance(payload, str) and payload.startswith("execution reverted: b"):
-                payload = ast.literal_eval(payload.removeprefix("execution reverted: "))
-            if isinstance(payload, bytes) and len(payload) >= 4:
-                return payload
-        pending += [current.__cause__, current.__context__]
     return None
 
 
@@ -304,10 +289,9 @@ def unauthorized(contract: Contract, account: str, role_name: str) -> Any:
 class Clock:
     """The chain's time, and the only code that knows how a backend moves it.
 
-    After :meth:`travel_to`, the latest block carries that timestamp, so view calls (run at the latest
-    block) see it, and the next transaction runs in a later block. The timestamp is exact on
-    eth-tester and on nodes whose ``evm_mine`` takes a timestamp (anvil); a chain that follows the
-    wall clock may land a second later.
+    After :meth:`travel_to`, the latest block carries exactly that timestamp (``evm_mine`` with a
+    timestamp, as the embedded chains and anvil answer it), so view calls (run at the latest block)
+    see it, and the next transaction runs in a later block.
     """
 
     def __init__(self, w3: Web3) -> None:
@@ -315,19 +299,13 @@ class Clock:
 
     def now(self) -> int:
         """The timestamp of the latest block (what a view call sees as ``block.timestamp``)."""
-        return int(self._w3.eth.get_block("latest")["timestamp"])
+        return latest_timestamp(self._w3)
 
     def travel_to(self, timestamp: int) -> None:
         """Mine a block at ``timestamp``, which must be later than the latest block."""
         assert timestamp > self.now(), f"cannot travel back from {self.now()} to {timestamp}"
-        tester = getattr(self._w3.provider, "ethereum_tester", None)
-        if tester is not None:
-            # eth-tester mines its time-travel block a second early; the next block lands on time.
-            tester.time_travel(timestamp)
-            tester.mine_blocks(1)
-        else:
-            self._w3.provider.make_request("evm_mine", [timestamp])  # type: ignore[arg-type]
-        assert self.now() >= timestamp, f"clock at {self.now()}, wanted {timestamp}"
+        self._w3.manager.request_blocking(RPCEndpoint("evm_mine"), [timestamp])
+        assert self.now() == timestamp, f"clock at {self.now()}, wanted {timestamp}"
 
     def advance(self, seconds: int) -> int:
         """Move time forward by ``seconds``; return the new time."""
