@@ -86,7 +86,8 @@ CHAIN_DB_FILE = "chain.sqlite3"
 DEFAULT_GAS_LIMIT = 30_000_000
 DEFAULT_DEV_ACCOUNT_BALANCE = 1_000_000 * ETHER
 DEFAULT_BATCH_WINDOW = 0.002
-MAX_BATCH_DELAY = 0.05
+MAX_BATCH_DELAY = 0.25
+"""Longest a background build waits for a steady stream of transactions to pause before sealing."""
 DEFAULT_RECEIPT_WAIT = 2.0
 MAX_REMEMBERED_FAILURES = 10_000
 RECENT_BLOCKS = 64

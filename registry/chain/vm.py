@@ -12,14 +12,30 @@ Two departures from py-evm's defaults, both needed by a long-running private cha
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from typing import Any, ClassVar, cast
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ConsensusAPI, StateAPI, VirtualMachineAPI
+from eth.abc import (
+    BlockAPI,
+    BlockHeaderAPI,
+    ConsensusAPI,
+    MessageAPI,
+    StateAPI,
+    TransactionContextAPI,
+    VirtualMachineAPI,
+)
 from eth.chains.base import Chain
 from eth.consensus.noproof import NoProofConsensus
+from eth.db.account import AccountDB
+from eth.rlp.accounts import Account
+from eth.validation import validate_canonical_address, validate_uint64, validate_uint256
+from eth.vm.code_stream import CodeStream
 from eth.vm.forks.cancun.constants import BEACON_ROOTS_ADDRESS
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.blocks import PragueBlock
+from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.constants import (
     CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
     DEPOSIT_CONTRACT_ADDRESS,
@@ -28,6 +44,8 @@ from eth.vm.forks.prague.constants import (
     WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
 )
 from eth.vm.forks.prague.headers import create_prague_header_from_parent
+from eth.vm.forks.prague.state import PragueState
+from eth.vm.opcode_values import PUSH1, PUSH32
 from eth_typing import Address
 
 from registry.chain.modes import ChainMode
@@ -85,6 +103,119 @@ SYSTEM_CONTRACT_ADDRESSES: frozenset[bytes] = frozenset(
 """Addresses whose code Cancun and Prague consult around every block."""
 
 
+JUMP_ANALYSIS_CACHE_SIZE = 256
+"""Distinct contract codes whose push-data positions are kept between transactions."""
+
+_push_data_cache: OrderedDict[bytes, frozenset[int]] = OrderedDict()
+_push_data_lock = threading.Lock()
+
+
+def push_data_positions(code: bytes) -> frozenset[int]:
+    """Positions of ``code`` that are PUSH immediates, hence never valid jump targets (cached per code).
+
+    py-evm works this out lazily per computation, walking back up to 32 bytes from every
+    jump target, and forgets it when the computation ends; a token's ``transfer`` pays that
+    on every transaction. One forward pass per distinct code gives the same answer.
+    """
+    with _push_data_lock:
+        cached = _push_data_cache.get(code)
+        if cached is not None:
+            _push_data_cache.move_to_end(code)
+            return cached
+    positions: set[int] = set()
+    index = 0
+    length = len(code)
+    while index < length:
+        opcode = code[index]
+        if PUSH1 <= opcode <= PUSH32:
+            size = opcode - PUSH1 + 1
+            positions.update(range(index + 1, min(index + 1 + size, length)))
+            index += size + 1
+        else:
+            index += 1
+    result = frozenset(positions)
+    # The builder thread and callers' threads (eth_call, estimates) share the cache.
+    with _push_data_lock:
+        _push_data_cache[code] = result
+        while len(_push_data_cache) > JUMP_ANALYSIS_CACHE_SIZE:
+            _push_data_cache.popitem(last=False)
+    return result
+
+
+class AnalysedCodeStream(CodeStream):
+    """A code stream whose jump-target validity comes from `push_data_positions`."""
+
+    __slots__ = ["_push_data"]
+
+    def __init__(self, code_bytes: bytes) -> None:
+        super().__init__(code_bytes)
+        self._push_data = push_data_positions(code_bytes)
+
+    def is_valid_opcode(self, position: int) -> bool:
+        """True if ``position`` holds an opcode (inside the code and not a PUSH immediate)."""
+        return position < self._length_cache and position not in self._push_data
+
+
+class RegistryPragueComputation(PragueComputation):
+    """Prague's computation with jump-target analysis cached per contract code."""
+
+    def __init__(
+        self,
+        state: StateAPI,
+        message: MessageAPI,
+        transaction_context: TransactionContextAPI,
+    ) -> None:
+        super().__init__(state, message, transaction_context)
+        # Short codes (plain calls, tiny contracts) are cheaper to check py-evm's way than to hash.
+        if len(message.code) > 64:
+            self.code = AnalysedCodeStream(message.code)
+
+
+class RegistryAccountDB(AccountDB):
+    """py-evm's account database, building changed accounts directly.
+
+    py-evm changes an account with ``Account.copy(field=value)``, which deep-copies every
+    field; the fields are immutable ints and bytes, so a new `Account` from the old
+    fields is the same value at a fraction of the cost (three balance changes per transfer).
+    """
+
+    def set_balance(self, address: Address, balance: int) -> None:
+        """Set the balance of ``address``."""
+        validate_canonical_address(address, title="Storage Address")
+        validate_uint256(balance, title="Account Balance")
+        account = self._get_account(address)
+        self._set_account(address, Account(account.nonce, balance, account.storage_root, account.code_hash))
+
+    def set_nonce(self, address: Address, nonce: int) -> None:
+        """Set the nonce of ``address``."""
+        validate_canonical_address(address, title="Storage Address")
+        validate_uint64(nonce, title="Nonce")
+        account = self._get_account(address)
+        self._set_account(address, Account(nonce, account.balance, account.storage_root, account.code_hash))
+
+
+class RegistryPragueState(PragueState):
+    """Prague's state with the registry's computation and account database classes."""
+
+    computation_class = RegistryPragueComputation
+    account_db_class = RegistryAccountDB
+
+
+class RegistryPragueBlock(PragueBlock):
+    """Prague's block, copied without deep-copying its transactions.
+
+    rlp's ``copy`` deep-copies every field it is not given, and py-evm copies a block
+    several times while finalising it: each time every transaction was rebuilt. Blocks,
+    headers, transactions and withdrawals are immutable, so the copy shares them.
+    """
+
+    def copy(self, *args: Any, **kwargs: Any) -> RegistryPragueBlock:
+        """A block with the fields in ``kwargs`` replaced and the others shared with this one."""
+        if args:
+            return cast(RegistryPragueBlock, super().copy(*args, **kwargs))
+        return type(self)(**{**self.as_dict(), **kwargs})
+
+
 class RegistryPragueVM(PragueVM):
     """Prague, skipping the per-block system-contract work on chains that have none of them.
 
@@ -99,6 +230,8 @@ class RegistryPragueVM(PragueVM):
     """
 
     system_contracts_absent: ClassVar[bool] = False
+    _state_class = RegistryPragueState
+    block_class = RegistryPragueBlock
 
     def block_preprocessing(self, block: BlockAPI) -> None:
         """Nothing to record when the beacon-roots and history contracts are absent."""
