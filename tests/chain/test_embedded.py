@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import pytest
+import rlp
 from eth_account import Account
 
 from registry.chain.accounts import dev_accounts
@@ -439,3 +440,23 @@ def test_reopened_chain_serves_the_same_logs(tmp_path):
         assert int(after[0]["data"], 16) == 10**6
     finally:
         reopened.close()
+
+
+# -- sender recovery -------------------------------------------------------------------------------
+
+
+def test_a_tampered_signature_recovers_another_sender_or_is_refused(permissionless_chain):
+    chain = permissionless_chain
+    signer = dev(chain)
+    raw = sign(signer, nonce=0, to=dev(chain, 1).address, value=1)
+    items = rlp.decode(raw[1:])
+    # A changed s still recovers a key, but not the signer's: that empty account cannot pay.
+    changed = raw[:1] + rlp.encode([*items[:-1], (int.from_bytes(items[-1], "big") ^ 1).to_bytes(32, "big")])
+    assert bytes(chain.decode_transaction(changed).sender) != address(signer)
+    with pytest.raises(InsufficientFundsError):
+        chain.send_raw_transaction(changed)
+    # s = 0 (or y parity 2) is no signature at all.
+    for bad in ([*items[:-1], b""], [*items[:-3], b"\x02", *items[-2:]]):
+        with pytest.raises(InvalidTransactionError, match="cannot decode the raw transaction"):
+            chain.send_raw_transaction(raw[:1] + rlp.encode(bad))
+    assert chain.block_number == 0
