@@ -20,7 +20,7 @@ def render_report(console: Console, report: DemoReport) -> None:
     """Print ``report`` as a side-by-side table, then the backends it ran on."""
     chains = list(report.chains)
     table = Table(title=f"demo: {report.scenario}", show_lines=True, expand=True)
-    table.add_column("step", style="bold", ratio=1, min_width=14)
+    table.add_column("step", style="bold", width=16)
     for chain in chains:
         table.add_column(chain, ratio=3)
     for step in report.steps:
