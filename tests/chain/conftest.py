@@ -17,7 +17,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from registry.chain.embedded import EmbeddedChain
+from registry.chain.embedded import EmbeddedChain, Sealing
 from registry.chain.modes import PermissionlessMode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,40 +110,33 @@ def derived_keys(label: str, count: int) -> list[LocalAccount]:
     return [Account.from_key(keccak(text=f"registry test key {label} {i}")) for i in range(count)]
 
 
-@pytest.fixture
-def permissionless_chain(tmp_path: Path) -> Iterator[EmbeddedChain]:
-    """A fresh permissionless chain on disk, sealing in the background like a node."""
+def _permissionless(tmp_path: Path, sealing: Sealing) -> Iterator[EmbeddedChain]:
     chain = EmbeddedChain.open(
-        PermissionlessMode(), data_dir=tmp_path / "permissionless", chain_id=PERMISSIONLESS_CHAIN_ID
+        PermissionlessMode(),
+        data_dir=tmp_path / "permissionless",
+        chain_id=PERMISSIONLESS_CHAIN_ID,
+        sealing=sealing,
     )
     yield chain
     chain.close()
+
+
+@pytest.fixture
+def permissionless_chain(tmp_path: Path) -> Iterator[EmbeddedChain]:
+    """A fresh permissionless chain on disk, sealing in the background like a node."""
+    yield from _permissionless(tmp_path, "background")
 
 
 @pytest.fixture
 def instant_chain(tmp_path: Path) -> Iterator[EmbeddedChain]:
     """A fresh permissionless chain on disk that seals each transaction as it is submitted."""
-    chain = EmbeddedChain.open(
-        PermissionlessMode(),
-        data_dir=tmp_path / "permissionless",
-        chain_id=PERMISSIONLESS_CHAIN_ID,
-        sealing="instant",
-    )
-    yield chain
-    chain.close()
+    yield from _permissionless(tmp_path, "instant")
 
 
 @pytest.fixture
 def manual_chain(tmp_path: Path) -> Iterator[EmbeddedChain]:
     """A fresh permissionless chain on disk that seals only when told to."""
-    chain = EmbeddedChain.open(
-        PermissionlessMode(),
-        data_dir=tmp_path / "permissionless",
-        chain_id=PERMISSIONLESS_CHAIN_ID,
-        sealing="manual",
-    )
-    yield chain
-    chain.close()
+    yield from _permissionless(tmp_path, "manual")
 
 
 GWEI = 10**9
