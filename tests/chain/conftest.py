@@ -19,6 +19,7 @@ from web3 import Web3
 
 from registry.chain.embedded import EmbeddedChain, Sealing
 from registry.chain.modes import PermissionlessMode
+from registry.chain.permissioning import PermissionedMode
 
 ROOT = Path(__file__).resolve().parents[2]
 PERMISSIONLESS_CHAIN_ID = 771_002
@@ -137,6 +138,16 @@ def instant_chain(tmp_path: Path) -> Iterator[EmbeddedChain]:
 def manual_chain(tmp_path: Path) -> Iterator[EmbeddedChain]:
     """A fresh permissionless chain on disk that seals only when told to."""
     yield from _permissionless(tmp_path, "manual")
+
+
+@pytest.fixture
+def permissioned() -> Iterator[tuple[EmbeddedChain, PermissionedMode]]:
+    """A fresh permissioned chain in memory (4 validators, sealing instantly) and its mode."""
+    from .permissioned_support import open_permissioned
+
+    chain, mode = open_permissioned()
+    yield chain, mode
+    chain.close()
 
 
 GWEI = 10**9

@@ -30,13 +30,6 @@ CAROL = "0x" + "ca" * 20
 MALLORY_DROP = "0x" + "dd" * 20
 
 
-@pytest.fixture
-def permissioned():
-    chain, mode = open_permissioned()
-    yield chain, mode
-    chain.close()
-
-
 def _approve(desk, record, count=None):
     """Sign ``record`` with held validator keys until it is no longer open (or ``count`` signatures)."""
     signers = desk.signers_available()

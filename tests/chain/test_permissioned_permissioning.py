@@ -32,13 +32,6 @@ from .permissioned_support import (
 ZERO = "0x" + "00" * 20
 
 
-@pytest.fixture
-def permissioned():
-    chain, mode = open_permissioned()
-    yield chain, mode
-    chain.close()
-
-
 # -- the registry at genesis ---------------------------------------------------------------------
 
 

@@ -26,13 +26,6 @@ from registry.chain.errors import InvalidBlockError
 from .permissioned_support import decode, faucet, open_permissioned, signed
 
 
-@pytest.fixture
-def permissioned():
-    chain, mode = open_permissioned()
-    yield chain, mode
-    chain.close()
-
-
 def _sign(desk, record, validators):
     """Sign with each of ``validators`` in turn until the proposal is no longer open."""
     for validator in validators:
