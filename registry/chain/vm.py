@@ -48,6 +48,7 @@ from eth.vm.forks.prague.state import PragueState
 from eth.vm.opcode_values import PUSH1, PUSH32
 from eth_typing import Address
 
+from registry.chain.interpreter import fast_opcode_table
 from registry.chain.modes import ChainMode
 
 _create_prague_header = create_prague_header_from_parent()
@@ -157,7 +158,12 @@ class AnalysedCodeStream(CodeStream):
 
 
 class RegistryPragueComputation(PragueComputation):
-    """Prague's computation with jump-target analysis cached per contract code."""
+    """Prague's computation with jump-target analysis cached per contract code and fast opcodes.
+
+    The opcode table is Prague's, rebuilt by `registry.chain.interpreter.fast_opcode_table`.
+    """
+
+    opcodes = fast_opcode_table(PragueComputation.opcodes)
 
     def __init__(
         self,
