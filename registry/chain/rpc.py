@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,6 +57,9 @@ RPC_METHOD_NOT_FOUND = -32601
 
 PRIORITY_FEE = 10**9
 """Suggested tip per gas (1 gwei), as anvil suggests."""
+
+RECENT_LOG_OFFSETS = 64
+"""Blocks whose log offsets the dispatcher keeps (receipts are fetched soon after sealing)."""
 
 MAX_LOG_BLOCK_RANGE = 100_000
 """Widest block range one ``eth_getLogs`` request may scan."""
@@ -98,6 +103,8 @@ class RpcDispatcher:
     def __init__(self, chain: EmbeddedChain) -> None:
         self.chain = chain
         """The chain answered for."""
+        self._recent_offsets: OrderedDict[bytes, list[int]] = OrderedDict()
+        self._offsets_lock = threading.Lock()
         self._methods: dict[str, Callable[[list[Any]], Any]] = {
             "web3_clientVersion": self._client_version,
             "web3_sha3": self._sha3,
@@ -312,7 +319,11 @@ class RpcDispatcher:
         except BlockNotFoundError:
             return None
         chain_block, receipts = self._block_and_receipts(header)
-        return [ser.receipt(tx, header, index, receipts) for index, tx in enumerate(chain_block.transactions)]
+        offsets = ser.log_offsets(receipts)
+        return [
+            ser.receipt(tx, header, index, receipts, offsets[index])
+            for index, tx in enumerate(chain_block.transactions)
+        ]
 
     def _get_transaction_by_hash(self, params: list[Any]) -> JSON | None:
         tx_hash = ser.parse_data(params[0], "transaction hash", 32)
@@ -361,8 +372,27 @@ class RpcDispatcher:
             return None
         chain_block, receipts = self._block_and_receipts(location.header)
         return ser.receipt(
-            chain_block.transactions[location.index], location.header, location.index, receipts
+            chain_block.transactions[location.index],
+            location.header,
+            location.index,
+            receipts,
+            self._log_offsets(location.header.hash, receipts)[location.index],
         )
+
+    def _log_offsets(self, block_hash: bytes, receipts: Sequence[ReceiptAPI]) -> list[int]:
+        """`serializers.log_offsets` of a block, remembered for the recent blocks.
+
+        A client fetching each receipt of a block of N transactions would otherwise
+        count the logs of the block N times.
+        """
+        with self._offsets_lock:
+            offsets = self._recent_offsets.get(block_hash)
+            if offsets is None:
+                offsets = ser.log_offsets(receipts)
+                self._recent_offsets[block_hash] = offsets
+                while len(self._recent_offsets) > RECENT_LOG_OFFSETS:
+                    self._recent_offsets.popitem(last=False)
+            return offsets
 
     def _get_transaction_count(self, params: list[Any]) -> str:
         account = ser.parse_address(params[0], "address")

@@ -185,16 +185,29 @@ def log(
     }
 
 
+def log_offsets(receipts: Sequence[ReceiptAPI]) -> list[int]:
+    """For each receipt of a block, the block-wide index of its first log."""
+    offsets = []
+    total = 0
+    for entry in receipts:
+        offsets.append(total)
+        total += len(entry.logs)
+    return offsets
+
+
 def receipt(
     tx: SignedTransactionAPI,
     header: BlockHeaderAPI,
     index: int,
     receipts: Sequence[ReceiptAPI],
+    first_log_index: int,
 ) -> JSON:
-    """The receipt of transaction ``index`` of a block whose receipts are ``receipts``."""
+    """The receipt of transaction ``index`` of a block whose receipts are ``receipts``.
+
+    ``first_log_index`` is the block-wide index of its first log (see `log_offsets`).
+    """
     mine = receipts[index]
     previous_gas = receipts[index - 1].gas_used if index > 0 else 0
-    first_log_index = sum(len(earlier.logs) for earlier in receipts[:index])
     created = contract_address(tx)
     status = 1 if mine.state_root == b"\x01" else 0
     return {

@@ -202,6 +202,48 @@ def test_get_logs_and_block_receipts(rpc, instant_chain):
     assert receipts[0]["logs"][0]["logIndex"] == "0x0"
 
 
+def test_log_indexes_run_through_the_block(manual_chain):
+    """Each receipt numbers its logs from where the previous transaction's logs ended."""
+    rpc = RpcDispatcher(manual_chain)
+    w3 = Web3(EmbeddedProvider(rpc))
+    artifact = load_artifact("PlainERC20")
+    deployer = manual_chain.dev_accounts[0]
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    deployment = manual_chain.send_raw_transaction(
+        sign(
+            deployer.account,
+            nonce=0,
+            data=Web3.to_bytes(hexstr=factory.constructor(10**6).data_in_transaction),
+            gas=2_000_000,
+        )
+    )
+    manual_chain.seal_pending()
+    token = result(rpc, "eth_getTransactionReceipt", "0x" + deployment.hex())["contractAddress"]
+    contract = w3.eth.contract(address=Web3.to_checksum_address(token), abi=artifact.abi)
+    hashes = []
+    for nonce in range(1, 5):
+        recipient = dev_address(manual_chain, nonce)
+        data = Web3.to_bytes(hexstr=contract.encode_abi("transfer", [recipient, nonce]))
+        hashes.append(
+            manual_chain.send_raw_transaction(
+                sign(deployer.account, nonce=nonce, to=token, data=data, gas=100_000)
+            )
+        )
+        if nonce == 2:
+            # Another sender calls the token without data: it reverts (no fallback), logging nothing.
+            other = manual_chain.dev_accounts[1].account
+            hashes.append(manual_chain.send_raw_transaction(sign(other, nonce=0, to=token, gas=50_000)))
+    block = manual_chain.seal_pending()
+    assert block is not None
+    assert [bytes(tx.hash) for tx in block.transactions] == hashes
+    # Fetched last to first, so that no receipt benefits from an earlier one's work.
+    receipts = [result(rpc, "eth_getTransactionReceipt", "0x" + h.hex()) for h in reversed(hashes)][::-1]
+    assert receipts[2]["status"] == "0x0"
+    indexes = [[int(entry["logIndex"], 16) for entry in receipt["logs"]] for receipt in receipts]
+    assert indexes == [[0], [1], [], [2], [3]]
+    assert result(rpc, "eth_getBlockReceipts", "latest") == receipts
+
+
 def test_send_transaction_signs_for_development_accounts_only(rpc, instant_chain):
     tx_hash = result(
         rpc,
