@@ -68,6 +68,7 @@ from registry.chain.errors import (
 from registry.chain.events import ChainEvent, ChainListener, NewBlock, Subscribers
 from registry.chain.modes import ChainMode, GenesisAccount
 from registry.chain.pool import TransactionPool
+from registry.chain.senders import recover_sender
 from registry.chain.storage import ChainDatabase
 from registry.chain.vm import (
     SYSTEM_CONTRACT_ADDRESSES,
@@ -624,7 +625,8 @@ class EmbeddedChain:
         builder = self._transaction_builder
         try:
             tx = builder.decode(raw)
-            tx.sender  # noqa: B018  (recovering the sender checks the signature once; the value is cached)
+            # Recovering the sender checks the signature once; the value is cached on tx.
+            recover_sender(raw, tx)
         except Exception as exc:
             # rlp, signature and type errors all mean the same thing to the sender.
             raise InvalidTransactionError(

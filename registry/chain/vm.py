@@ -51,6 +51,7 @@ from eth_utils.logging import get_extended_debug_logger
 
 from registry.chain.interpreter import fast_opcode_table
 from registry.chain.modes import ChainMode
+from registry.chain.rlpcodec import encode_uint, list_prefix
 
 _create_prague_header = create_prague_header_from_parent()
 
@@ -185,27 +186,14 @@ def encode_account(account: Account) -> bytes:
     rlp package's generic serializer was a tenth of a block's building time for them.
     """
     payload = (
-        _rlp_uint(account.nonce)
-        + _rlp_uint(account.balance)
+        encode_uint(account.nonce)
+        + encode_uint(account.balance)
         + b"\xa0"
         + account.storage_root
         + b"\xa0"
         + account.code_hash
     )
-    length = len(payload)
-    if length < 56:
-        return bytes((0xC0 + length,)) + payload
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((0xF7 + len(size),)) + size + payload
-
-
-def _rlp_uint(value: int) -> bytes:
-    if value == 0:
-        return b"\x80"
-    if value < 0x80:
-        return bytes((value,))
-    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return bytes((0x80 + len(raw),)) + raw
+    return list_prefix(len(payload)) + payload
 
 
 class RegistryAccountDB(AccountDB):
