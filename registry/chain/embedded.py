@@ -93,6 +93,8 @@ DEFAULT_RECEIPT_WAIT = 2.0
 MAX_REMEMBERED_FAILURES = 10_000
 RECENT_BLOCKS = 64
 """Blocks kept decoded in memory, with their receipts, for queries about recent transactions."""
+RECENT_TRANSACTIONS = 20_000
+"""Transactions of recently added canonical blocks whose place is kept in memory."""
 
 _META_CHAIN_ID = b"registry:meta:chain-id"
 _META_MODE = b"registry:meta:mode"
@@ -165,6 +167,9 @@ class EmbeddedChain:
         self._closed = False
         self._failed: OrderedDict[bytes, ChainError] = OrderedDict()
         self._recent: OrderedDict[bytes, tuple[BlockAPI, tuple[ReceiptAPI, ...]]] = OrderedDict()
+        # Hash -> (header, index) for the transactions of the blocks this process added to
+        # the canonical chain; emptied when the canonical chain is rewound or a write is discarded.
+        self._recent_txs: OrderedDict[bytes, tuple[BlockHeaderAPI, int]] = OrderedDict()
         self._subscribers = Subscribers()
         self._head_cache: tuple[bytes, BlockHeaderAPI, StateAPI, int] | None = None
         # One VM class serves the whole chain (Prague from genesis), hence one transaction codec.
@@ -424,6 +429,11 @@ class EmbeddedChain:
         """Where a mined transaction is, or None if it is not in a canonical block."""
         with self.lock:
             self._ensure_open()
+            recent = self._recent_txs.get(tx_hash)
+            if recent is not None:
+                header, index = recent
+                block, _receipts = self.block_with_receipts(header)
+                return TransactionLocation(tx=block.transactions[index], header=header, index=index)
             try:
                 block_number, index = self.py_evm.chaindb.get_transaction_index(Hash32(tx_hash))
                 header = self.py_evm.get_canonical_block_header_by_number(block_number)
@@ -788,6 +798,7 @@ class EmbeddedChain:
             with self.lock:
                 self._database.discard()
                 self._head_cache = None
+                self._recent_txs.clear()
             raise
         if block is not None:
             self._announce(block)
@@ -816,7 +827,12 @@ class EmbeddedChain:
         self._head_cache = None
 
     def _after_block_locked(self, block: BlockAPI) -> None:
+        """Bookkeeping once ``block`` is persisted as the new canonical head."""
         self._note_system_contracts(block)
+        for index, tx in enumerate(block.transactions):
+            self._recent_txs[tx.hash] = (block.header, index)
+        while len(self._recent_txs) > RECENT_TRANSACTIONS:
+            self._recent_txs.popitem(last=False)
         for tx in block.transactions:
             self._pool.remove(tx.hash)
         if len(self._pool):
@@ -946,10 +962,12 @@ class EmbeddedChain:
             except ValidationError as exc:
                 self._database.discard()
                 self._head_cache = None
+                self._recent_txs.clear()
                 raise InvalidBlockError(f"{where} is invalid: {exc}") from exc
             except BaseException:
                 self._database.discard()
                 self._head_cache = None
+                self._recent_txs.clear()
                 raise
             self._after_block_locked(rebuilt)
             return rebuilt
@@ -996,6 +1014,7 @@ class EmbeddedChain:
                 raise
             finally:
                 self._head_cache = None
+                self._recent_txs.clear()
             self._changed.notify_all()
             return dropped
 
