@@ -164,6 +164,8 @@ class EmbeddedChain:
         self._build_lock = threading.RLock()
         self._work = False
         self._arrivals = 0
+        self._awaited = threading.Event()
+        """Set when someone waits for a pooled transaction's receipt: seal without gathering further."""
         self._closed = False
         self._failed: OrderedDict[bytes, ChainError] = OrderedDict()
         self._recent: OrderedDict[bytes, tuple[BlockAPI, tuple[ReceiptAPI, ...]]] = OrderedDict()
@@ -329,6 +331,7 @@ class EmbeddedChain:
                 return
             self._closed = True
             self._changed.notify_all()
+        self._awaited.set()  # wakes a builder that is letting a burst gather
         if self._builder is not None and self._builder is not threading.current_thread():
             self._builder.join()
         with self._build_lock, self.lock:
@@ -504,6 +507,7 @@ class EmbeddedChain:
             while tx_hash in self._pool and not self._closed:
                 if self.sealing == "manual":
                     return False
+                self._awaited.set()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -859,6 +863,8 @@ class EmbeddedChain:
                     return
                 self._work = False
             self._gather()
+            # Waiters from now on wait for the next block: they may cut its gathering short.
+            self._awaited.clear()
             try:
                 built = self._seal_from_pool()
             except Exception as exc:
@@ -873,14 +879,17 @@ class EmbeddedChain:
         """Let a burst gather: wait while transactions keep arriving less than ``batch_window`` apart.
 
         A lone transaction waits ``batch_window`` once; a stream is sealed when it pauses,
-        or after ``MAX_BATCH_DELAY`` at most, so latency stays bounded.
+        or after ``MAX_BATCH_DELAY`` at most, so latency stays bounded. A client waiting
+        for a pooled transaction's receipt ends the gathering at once: someone is
+        waiting for this block.
         """
         if self.batch_window <= 0:
             return
         deadline = time.monotonic() + MAX_BATCH_DELAY
         while True:
             arrivals = self._arrivals
-            time.sleep(self.batch_window)
+            if self._awaited.wait(self.batch_window):
+                return
             if self._arrivals == arrivals or time.monotonic() >= deadline or self._closed:
                 return
 

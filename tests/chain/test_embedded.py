@@ -132,6 +132,22 @@ def test_a_burst_lands_in_fewer_blocks_than_transactions(tmp_path):
     chain.close()
 
 
+def test_a_client_waiting_for_a_receipt_ends_the_gathering():
+    # The batching window is far longer than the wait allowed: only the waiter can get
+    # the block sealed in time. Closing the chain also ends a gathering at once.
+    chain = EmbeddedChain.open(
+        PermissionlessMode(), data_dir=None, chain_id=PERMISSIONLESS_CHAIN_ID, batch_window=300
+    )
+    try:
+        tx_hash = transfer(chain, dev(chain), 0)
+        assert chain.wait_until_mined(tx_hash, timeout=60)
+        assert chain.find_transaction(tx_hash) is not None
+        transfer(chain, dev(chain), 1)
+    finally:
+        chain.close()
+    assert chain.closed
+
+
 def test_transactions_beyond_the_block_gas_limit_wait_for_the_next_block(tmp_path):
     chain = EmbeddedChain.open(
         PermissionlessMode(),
