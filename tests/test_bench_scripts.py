@@ -1,0 +1,66 @@
+"""The benchmark harnesses measure what they say (small counts; no timing is asserted)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+import bench_chain  # noqa: E402
+import profile_transfer  # noqa: E402
+
+
+def test_rounds_are_interleaved_and_the_median_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[str] = []
+    real_run = bench_chain.run_transfers
+
+    def recording_run(target: Any, token: Any, count: int, batch: int) -> tuple[float, int]:
+        if batch == 100:
+            order.append(type(target.w3.provider).__name__)
+        return real_run(target, token, count, batch)
+
+    monkeypatch.setattr(bench_chain, "run_transfers", recording_run)
+    names = [bench_chain.BASELINE, "embedded permissionless"]
+    results = bench_chain.measure_all(names, single_count=3, batched_count=200, rounds=2)
+    baseline, embedded = results[bench_chain.BASELINE], results["embedded permissionless"]
+    assert len(baseline.rounds) == len(embedded.rounds) == 2
+    assert baseline.batched == pytest.approx(sum(baseline.rounds) / 2)  # the median of two
+    assert baseline.blocks == 200  # eth-tester mines one block per transaction
+    assert 0 < embedded.blocks < 200  # a batch lands in few blocks
+    assert embedded.single is not None and embedded.note == ""
+    tester, ours = "EthereumTesterProvider", "EmbeddedProvider"
+    assert order == [tester, ours, tester, ours]
+
+
+def test_a_backend_that_fails_to_start_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+    @contextlib.contextmanager
+    def broken() -> Iterator[Any]:
+        raise OSError("no such binary")
+        yield
+
+    monkeypatch.setitem(bench_chain.BACKENDS, "broken", broken)
+    results = bench_chain.measure_all(["broken"], single_count=1, batched_count=100, rounds=1)
+    assert results["broken"].rounds == []
+    assert results["broken"].batched is None
+    assert "no such binary" in results["broken"].note
+
+
+def test_the_phase_profile_measures_every_phase() -> None:
+    phases = profile_transfer.measure(20)
+    assert set(phases) == {
+        "sign (eth-account)",
+        "submit through web3.py",
+        "seal (execute, roots, write)",
+        "receipts through web3.py",
+        "submit, dispatcher only",
+        "receipts, dispatcher only",
+    }
+    assert all(seconds > 0 for seconds in phases.values())
