@@ -800,9 +800,7 @@ class EmbeddedChain:
                     self._changed.notify_all()
         except BaseException:
             with self.lock:
-                self._database.discard()
-                self._head_cache = None
-                self._recent_txs.clear()
+                self._discard_unsaved()
             raise
         if block is not None:
             self._announce(block)
@@ -812,6 +810,16 @@ class EmbeddedChain:
             failed=dict(outcome.failed),
             deferred=[tx.hash for tx in outcome.deferred],
         )
+
+    def _forget_head(self) -> None:
+        """Drop what is derived from the canonical chain: the head's state, the recent-transaction index."""
+        self._head_cache = None
+        self._recent_txs.clear()
+
+    def _discard_unsaved(self) -> None:
+        """Drop the writes not yet committed, and what was derived from them; the caller holds the lock."""
+        self._database.discard()
+        self._forget_head()
 
     def _remember_failures(self, outcome: BlockOutcome) -> None:
         for tx_hash, error in outcome.failed.items():
@@ -969,14 +977,10 @@ class EmbeddedChain:
                 self._persist(rebuilt)
                 self._remember_block(rebuilt, outcome.receipts)
             except ValidationError as exc:
-                self._database.discard()
-                self._head_cache = None
-                self._recent_txs.clear()
+                self._discard_unsaved()
                 raise InvalidBlockError(f"{where} is invalid: {exc}") from exc
             except BaseException:
-                self._database.discard()
-                self._head_cache = None
-                self._recent_txs.clear()
+                self._discard_unsaved()
                 raise
             self._after_block_locked(rebuilt)
             return rebuilt
@@ -1022,8 +1026,7 @@ class EmbeddedChain:
                 self._database.discard()
                 raise
             finally:
-                self._head_cache = None
-                self._recent_txs.clear()
+                self._forget_head()
             self._changed.notify_all()
             return dropped
 
