@@ -53,8 +53,8 @@ def node(
     import signal
 
     from registry.chain.backend import check_chain_name, open_embedded
-    from registry.chain.rpc import RpcDispatcher
-    from registry.chain.server import RpcHTTPServer
+    from registry.chain.rpc.dispatcher import RpcDispatcher
+    from registry.chain.rpc.server import RpcHTTPServer
     from registry.errors import RegistryError
     from registry.settings import load_settings
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from registry.chain.modes import ChainName
+from registry.chain.names import ChainName
 from registry.errors import ConfigurationError
 
 

@@ -82,8 +82,8 @@ def eth_tester_target() -> Iterator[Target]:
 def _embedded(mode: Any, chain_id: int, folder: Path) -> Iterator[Target]:
     from web3 import Web3
 
-    from registry.chain.embedded import EmbeddedChain
-    from registry.chain.provider import EmbeddedProvider, adapt_to_long_extra_data
+    from registry.chain.node.chain import EmbeddedChain
+    from registry.chain.rpc.provider import EmbeddedProvider, adapt_to_long_extra_data
 
     chain = EmbeddedChain.open(mode, data_dir=folder, chain_id=chain_id)
     try:
@@ -99,7 +99,7 @@ def _embedded(mode: Any, chain_id: int, folder: Path) -> Iterator[Target]:
 @contextlib.contextmanager
 def permissionless_target() -> Iterator[Target]:
     """The embedded permissionless chain on disk, sealing in the background."""
-    from registry.chain.modes import PermissionlessMode
+    from registry.chain.node.modes import PermissionlessMode
 
     with tempfile.TemporaryDirectory() as folder:
         yield from _embedded(PermissionlessMode(), PERMISSIONLESS_ID, Path(folder) / "permissionless")
@@ -107,7 +107,7 @@ def permissionless_target() -> Iterator[Target]:
 
 def permissioned_mode(folder: Path | None, validators: int = 4) -> Any:
     """The permissioned mode (import is deferred: the mode lives in its own module)."""
-    from registry.chain.permissioning import PermissionedMode
+    from registry.chain.consensus.mode import PermissionedMode
 
     return PermissionedMode(folder, validators=validators, chain_id=PERMISSIONED_ID, dev_account_count=10)
 
@@ -299,8 +299,8 @@ def rss_mb() -> float:
 
 
 def _open_chain(kind: str, folder: Path, sealing: str) -> Any:
-    from registry.chain.embedded import EmbeddedChain
-    from registry.chain.modes import PermissionlessMode
+    from registry.chain.node.chain import EmbeddedChain
+    from registry.chain.node.modes import PermissionlessMode
 
     if kind == "permissioned":
         return EmbeddedChain.open(
@@ -321,7 +321,7 @@ def child_memory(kind: str, transfers: int) -> dict[str, Any]:
     """Run ``transfers`` transfers through web3 on an embedded chain and report the RSS."""
     from web3 import Web3
 
-    from registry.chain.provider import EmbeddedProvider, adapt_to_long_extra_data
+    from registry.chain.rpc.provider import EmbeddedProvider, adapt_to_long_extra_data
 
     with tempfile.TemporaryDirectory() as folder:
         chain = _open_chain(kind, Path(folder) / kind, "background")

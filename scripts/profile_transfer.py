@@ -29,9 +29,9 @@ from rich.table import Table  # noqa: E402
 from web3 import Web3  # noqa: E402
 from web3.types import RPCEndpoint  # noqa: E402
 
-from registry.chain.embedded import EmbeddedChain  # noqa: E402
-from registry.chain.modes import PermissionlessMode  # noqa: E402
-from registry.chain.provider import EmbeddedProvider  # noqa: E402
+from registry.chain.node.chain import EmbeddedChain  # noqa: E402
+from registry.chain.node.modes import PermissionlessMode  # noqa: E402
+from registry.chain.rpc.provider import EmbeddedProvider  # noqa: E402
 from registry.deploy import deploy  # noqa: E402
 
 CHAIN_ID = 771_002

@@ -11,9 +11,9 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
-from registry.chain.embedded import EmbeddedChain
-from registry.chain.modes import PermissionlessMode
-from registry.chain.provider import EmbeddedProvider
+from registry.chain.node.chain import EmbeddedChain
+from registry.chain.node.modes import PermissionlessMode
+from registry.chain.rpc.provider import EmbeddedProvider
 from registry.deploy import deploy as deploy_contract
 
 N_ACCOUNTS = 10

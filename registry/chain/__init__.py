@@ -15,31 +15,33 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from registry.chain.backend import ChainHandle, ChainSettings, EmbeddedBackend, connect, open_embedded
-    from registry.chain.embedded import BuiltBlock, EmbeddedChain, Sealing
     from registry.chain.events import ChainEvent, NewBlock, Rollback
     from registry.chain.external import ExternalBackend
-    from registry.chain.modes import ChainMode, ChainName, PermissionlessMode
-    from registry.chain.provider import EmbeddedProvider
-    from registry.chain.rpc import RpcDispatcher
-    from registry.chain.server import RpcServerThread
+    from registry.chain.names import ChainName
+    from registry.chain.node.chain import EmbeddedChain, Sealing
+    from registry.chain.node.host import BuiltBlock
+    from registry.chain.node.modes import ChainMode, PermissionlessMode
+    from registry.chain.rpc.dispatcher import RpcDispatcher
+    from registry.chain.rpc.provider import EmbeddedProvider
+    from registry.chain.rpc.server import RpcServerThread
 
 _EXPORTS = {
-    "BuiltBlock": "registry.chain.embedded",
+    "BuiltBlock": "registry.chain.node.host",
     "ChainEvent": "registry.chain.events",
     "ChainHandle": "registry.chain.backend",
-    "ChainMode": "registry.chain.modes",
-    "ChainName": "registry.chain.modes",
+    "ChainMode": "registry.chain.node.modes",
+    "ChainName": "registry.chain.names",
     "ChainSettings": "registry.chain.backend",
     "EmbeddedBackend": "registry.chain.backend",
-    "EmbeddedChain": "registry.chain.embedded",
-    "EmbeddedProvider": "registry.chain.provider",
+    "EmbeddedChain": "registry.chain.node.chain",
+    "EmbeddedProvider": "registry.chain.rpc.provider",
     "ExternalBackend": "registry.chain.external",
     "NewBlock": "registry.chain.events",
-    "PermissionlessMode": "registry.chain.modes",
+    "PermissionlessMode": "registry.chain.node.modes",
     "Rollback": "registry.chain.events",
-    "RpcDispatcher": "registry.chain.rpc",
-    "RpcServerThread": "registry.chain.server",
-    "Sealing": "registry.chain.embedded",
+    "RpcDispatcher": "registry.chain.rpc.dispatcher",
+    "RpcServerThread": "registry.chain.rpc.server",
+    "Sealing": "registry.chain.node.chain",
     "connect": "registry.chain.backend",
     "open_embedded": "registry.chain.backend",
 }

@@ -22,11 +22,12 @@ from typing import Any, Literal, Protocol
 from web3 import Web3
 
 from registry.chain.accounts import ETHER, DevAccount
-from registry.chain.embedded import EmbeddedChain, Sealing
 from registry.chain.events import ChainListener
 from registry.chain.external import ExternalBackend
-from registry.chain.modes import CHAIN_NAMES, ChainMode, ChainName, PermissionlessMode
-from registry.chain.provider import EmbeddedProvider, adapt_to_long_extra_data
+from registry.chain.names import CHAIN_NAMES, ChainName
+from registry.chain.node.chain import EmbeddedChain, Sealing
+from registry.chain.node.modes import ChainMode, PermissionlessMode
+from registry.chain.rpc.provider import EmbeddedProvider, adapt_to_long_extra_data
 from registry.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def make_mode(name: ChainName, settings: ChainSettings, folder: Path | None) -> 
     if name == "permissionless":
         return PermissionlessMode()
     # Imported here: the permissioned mode pulls in its consensus and governance modules.
-    from registry.chain.permissioning import PermissionedMode
+    from registry.chain.consensus.mode import PermissionedMode
 
     return PermissionedMode(
         folder,

@@ -18,7 +18,7 @@
     └── ChainConnectionError                an external node cannot be reached (ConnectionError)
 
 Each class maps to one JSON-RPC error code (``rpc_code``) at the RPC boundary, so a
-client over HTTP sees the same refusal as a caller in process; see ``registry.chain.rpc``.
+client over HTTP sees the same refusal as a caller in process; see ``registry.chain.rpc.dispatcher``.
 """
 
 from __future__ import annotations

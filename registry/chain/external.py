@@ -20,8 +20,8 @@ from web3.exceptions import Web3Exception
 
 from registry.chain.errors import ChainConnectionError, NotSupportedByBackendError
 from registry.chain.events import ChainEvent, ChainListener, NewBlock, Rollback, Subscribers
-from registry.chain.modes import ChainName
-from registry.chain.provider import adapt_to_long_extra_data
+from registry.chain.names import ChainName
+from registry.chain.rpc.provider import adapt_to_long_extra_data
 
 logger = logging.getLogger(__name__)
 

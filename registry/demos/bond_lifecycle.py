@@ -27,7 +27,7 @@ from web3.types import TxReceipt, Wei
 from registry.chain import connect
 from registry.chain.backend import ChainHandle
 from registry.chain.clock import advance_to, latest_timestamp
-from registry.chain.permissioning import IDENTITY_REGISTRY_ADDRESS
+from registry.chain.consensus.kyc import IDENTITY_REGISTRY_ADDRESS
 from registry.compliance import explain
 from registry.demos.report import DemoReport, StepOutcome
 from registry.deploy import deploy_with_receipt

@@ -17,9 +17,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from registry.chain.embedded import EmbeddedChain, Sealing
-from registry.chain.modes import PermissionlessMode
-from registry.chain.permissioning import PermissionedMode
+from registry.chain.consensus.mode import PermissionedMode
+from registry.chain.node.chain import EmbeddedChain, Sealing
+from registry.chain.node.modes import PermissionlessMode
 
 ROOT = Path(__file__).resolve().parents[2]
 PERMISSIONLESS_CHAIN_ID = 771_002

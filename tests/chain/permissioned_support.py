@@ -13,8 +13,9 @@ from eth_typing import Address
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from registry.chain.embedded import EmbeddedChain, Sealing
-from registry.chain.permissioning import IDENTITY_REGISTRY_ADDRESS, PermissionedMode
+from registry.chain.consensus.kyc import IDENTITY_REGISTRY_ADDRESS
+from registry.chain.consensus.mode import PermissionedMode
+from registry.chain.node.chain import EmbeddedChain, Sealing
 
 CHAIN_ID = 4_242
 """Chain id of every permissioned chain opened by these tests."""

@@ -8,13 +8,13 @@ import pytest
 
 from registry.chain import connect
 from registry.chain.backend import EmbeddedBackend
-from registry.chain.embedded import EmbeddedChain
 from registry.chain.errors import ChainConnectionError, ImmutableChainError, NotSupportedByBackendError
 from registry.chain.events import NewBlock, Rollback
 from registry.chain.external import ExternalBackend
-from registry.chain.modes import PermissionlessMode
-from registry.chain.rpc import RpcDispatcher
-from registry.chain.server import RpcServerThread
+from registry.chain.node.chain import EmbeddedChain
+from registry.chain.node.modes import PermissionlessMode
+from registry.chain.rpc.dispatcher import RpcDispatcher
+from registry.chain.rpc.server import RpcServerThread
 from registry.errors import ConfigurationError
 from registry.settings import load_settings
 

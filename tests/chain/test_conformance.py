@@ -12,10 +12,10 @@ import pytest
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from registry.chain.embedded import EmbeddedChain
-from registry.chain.provider import EmbeddedProvider
-from registry.chain.rpc import RpcDispatcher
-from registry.chain.server import RpcServerThread
+from registry.chain.node.chain import EmbeddedChain
+from registry.chain.rpc.dispatcher import RpcDispatcher
+from registry.chain.rpc.provider import EmbeddedProvider
+from registry.chain.rpc.server import RpcServerThread
 
 from .conformance import ChainConformance, ConformanceTarget
 from .conftest import AnvilNode, derived_keys

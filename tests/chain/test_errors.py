@@ -46,7 +46,7 @@ def test_revert_error_keeps_its_payload():
 
 
 def test_permissionless_chain_refuses_interventions_clearly():
-    from registry.chain.modes import PermissionlessMode
+    from registry.chain.node.modes import PermissionlessMode
 
     with pytest.raises(errors.ImmutableChainError, match="immutable"):
         PermissionlessMode().interventions()

@@ -1,0 +1,107 @@
+"""The py-evm consensus of the permissioned chain: quorum seals and voted validator changes.
+
+`QuorumConsensus` is attached to the chain's VM: on every import it checks the seals
+(`registry.chain.consensus.seals.check_seals`) and that a change of the validator list is
+explained by a validator vote that a majority of the parent's validators signed
+(`check_validator_transition`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from eth.abc import ConsensusAPI
+from eth_typing import Address
+from eth_utils.address import to_canonical_address
+
+from registry.chain.consensus.proposals import (
+    GovernanceStore,
+    InvalidProposalError,
+    ProposalKind,
+    ProposalRecord,
+    apply_validator_change,
+    collect_signers,
+)
+from registry.chain.consensus.seals import (
+    ExtraData,
+    ValidatorSetChangeError,
+    check_seals,
+    majority_size,
+    validators_of,
+)
+
+if TYPE_CHECKING:
+    from eth.abc import AtomicDatabaseAPI, BlockHeaderAPI, ConsensusContextAPI
+
+# ---------------------------------------------------------------------------------------------- consensus
+
+
+def check_validator_transition(
+    header: BlockHeaderAPI, parent: BlockHeaderAPI, store: GovernanceStore
+) -> ProposalRecord | None:
+    """Check that ``header``'s validator list follows from ``parent``'s; return the vote that changed it.
+
+    The list may only differ by one validator added or removed, and only if the vanity holds the id of a
+    validator vote signed by a majority of the parent's validators.
+
+    Raises:
+        ValidatorSetChangeError: the list changed without such a vote.
+    """
+    before = validators_of(parent)
+    extra = ExtraData.decode(header.extra_data)
+    if extra.validators == before:
+        return None
+    where = f"block #{header.block_number}"
+    record = store.find(extra.vanity)
+    if record is None or record.proposal.kind is not ProposalKind.VALIDATOR_VOTE:
+        raise ValidatorSetChangeError(
+            f"{where} changes the validator set without naming a known validator vote in its vanity"
+        )
+    message = record.proposal.message
+    subject = Address(to_canonical_address(message["validator"]))
+    try:
+        expected = apply_validator_change(before, str(message["action"]), subject)
+    except InvalidProposalError as exc:
+        raise ValidatorSetChangeError(f"{where}: vote 0x{record.id.hex()} does not apply: {exc}") from exc
+    if expected != extra.validators:
+        raise ValidatorSetChangeError(
+            f"{where} lists validators that do not follow from its parent's and vote 0x{record.id.hex()}"
+        )
+    voters = collect_signers(record.proposal, record.signatures, before)
+    if len(voters) < majority_size(len(before)):
+        raise ValidatorSetChangeError(
+            f"{where}: vote 0x{record.id.hex()} has {len(voters)} valid vote(s) of the parent's "
+            f"{len(before)} validators; a change needs {majority_size(len(before))}"
+        )
+    return record
+
+
+class QuorumConsensus(ConsensusAPI):
+    """py-evm consensus for the permissioned chain: ceil(2N/3) validator seals, voted validator changes.
+
+    py-evm builds one instance per VM with a context holding the chain database, which is where the
+    validator votes are stored; nothing else is needed to check a block.
+    """
+
+    def __init__(self, context: ConsensusContextAPI) -> None:
+        # py-evm's ConsensusContext keeps the chain database as ``db``; the abstract API does not declare it.
+        self._db: AtomicDatabaseAPI = context.db  # type: ignore[attr-defined]
+
+    def validate_seal(self, header: BlockHeaderAPI) -> None:
+        """Check the seals of ``header`` against the validators it lists (see `check_seals`)."""
+        check_seals(header)
+
+    def validate_seal_extension(self, header: BlockHeaderAPI, parents: Iterable[BlockHeaderAPI]) -> None:
+        """Check that the validator list of ``header`` follows from its parent's by a voted change."""
+        parent = next((p for p in parents if p.hash == header.parent_hash), None)
+        if parent is None:
+            from eth.db.header import HeaderDB
+
+            parent = HeaderDB(self._db).get_block_header_by_hash(header.parent_hash)
+        check_validator_transition(header, parent, GovernanceStore(self._db))
+
+    @classmethod
+    def get_fee_recipient(cls, header: BlockHeaderAPI) -> Address:
+        """Fees go to the header's coinbase, as when the block was built."""
+        return Address(header.coinbase)

@@ -1,0 +1,270 @@
+"""Quorum seals of the permissioned chain's blocks.
+
+A permissioned header carries, in ``extra_data``, the QBFT-style list
+``RLP[vanity (32 bytes), validators (sorted 20-byte addresses), seals (65-byte signatures)]``.
+Every seal signs the hash of the same header whose ``extra_data`` has an empty seal list
+(`seal_hash`). A block is valid only with seals of at least ``ceil(2N/3)`` distinct
+validators of the ``N`` listed in it (`quorum_size`); `registry.chain.consensus.quorum`
+checks this on every import.
+
+Errors raised here::
+
+    registry.chain.errors.InvalidBlockError
+    └── SealError                          (also eth_utils.ValidationError, which py-evm expects)
+        ├── MalformedExtraDataError        extra_data is not RLP[vanity, validators, seals]
+        ├── InvalidSealSignatureError      a seal is not a valid signature
+        ├── UnknownSealerError             a seal recovers to an address outside the validator list
+        ├── DuplicateSealError             one validator sealed twice
+        ├── InsufficientSealsError         fewer than ceil(2N/3) distinct validator seals
+        └── ValidatorSetChangeError        validator list changed without a majority vote
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import rlp
+from eth_keys.datatypes import PrivateKey, Signature
+from eth_keys.exceptions import BadSignature
+from eth_typing import Address, ChecksumAddress, Hash32
+from eth_utils.address import to_checksum_address
+from eth_utils.exceptions import ValidationError
+
+from registry.chain.errors import InvalidBlockError
+
+if TYPE_CHECKING:
+    from eth.abc import BlockHeaderAPI
+
+
+VANITY_LENGTH = 32
+"""Bytes of the vanity field; the permissioned chain writes a validator vote's id there, or zeros."""
+
+SEAL_LENGTH = 65
+"""Bytes of one seal: ``r || s || v`` with ``v`` in {0, 1}."""
+
+ADDRESS_LENGTH = 20
+
+EMPTY_VANITY = b"\x00" * VANITY_LENGTH
+
+MAX_VALIDATORS = 64
+"""Upper bound on the validator set, so that ``extra_data`` has a fixed maximum size."""
+
+EXTRA_DATA_MAX_BYTES = 3 + (VANITY_LENGTH + 1) + (3 + MAX_VALIDATORS * 21) + (3 + MAX_VALIDATORS * 66)
+"""Largest ``extra_data`` of a permissioned header: RLP overhead, vanity, 64 addresses and 64 seals."""
+
+
+def quorum_size(n: int) -> int:
+    """Seals (or intervention signatures) needed among ``n`` validators: ``ceil(2n/3)``."""
+    return -(-2 * n // 3)
+
+
+def majority_size(n: int) -> int:
+    """Votes needed to change a set of ``n`` validators: strictly more than ``n/2``."""
+    return n // 2 + 1
+
+
+def short(address: bytes) -> ChecksumAddress:
+    """A 20-byte address in its checksummed text form, for messages and records."""
+    return to_checksum_address(address)
+
+
+# ---------------------------------------------------------------------------------------------- errors
+
+
+class SealError(InvalidBlockError, ValidationError):
+    """Raised when a header's seals or validator list break the quorum rule; the block is refused."""
+
+
+class MalformedExtraDataError(SealError):
+    """Raised when ``extra_data`` is not ``RLP[vanity(32), sorted distinct addresses, 65-byte seals]``."""
+
+
+class InvalidSealSignatureError(SealError):
+    """Raised when a seal is not a recoverable secp256k1 signature."""
+
+
+class UnknownSealerError(SealError):
+    """Raised when a seal recovers to an address that is not one of the header's validators."""
+
+    def __init__(self, message: str, sealer: bytes) -> None:
+        super().__init__(message)
+        self.sealer = sealer
+        """The 20-byte address that signed without being a validator."""
+
+
+class DuplicateSealError(SealError):
+    """Raised when one validator's seal appears more than once in a header."""
+
+    def __init__(self, message: str, sealer: bytes) -> None:
+        super().__init__(message)
+        self.sealer = sealer
+        """The 20-byte address of the validator that sealed twice."""
+
+
+class InsufficientSealsError(SealError):
+    """Raised when a header has seals of fewer than ``ceil(2N/3)`` distinct validators."""
+
+    def __init__(self, message: str, have: int, need: int) -> None:
+        super().__init__(message)
+        self.have = have
+        """Distinct validator seals present."""
+        self.need = need
+        """Seals the quorum rule demands."""
+
+
+class ValidatorSetChangeError(SealError):
+    """Raised when a header's validators differ from its parent's without a majority vote to justify it."""
+
+
+# ---------------------------------------------------------------------------------------------- extra_data
+
+
+@dataclass(frozen=True)
+class ExtraData:
+    """The decoded ``extra_data`` of a permissioned header."""
+
+    vanity: bytes
+    validators: tuple[Address, ...]
+    seals: tuple[bytes, ...] = ()
+
+    def encode(self) -> bytes:
+        """The RLP bytes to store in a header."""
+        return bytes(rlp.encode([self.vanity, list(self.validators), list(self.seals)]))
+
+    def without_seals(self) -> ExtraData:
+        """The same fields with an empty seal list: what every seal signs over."""
+        return replace(self, seals=())
+
+    @classmethod
+    def decode(cls, raw: bytes) -> ExtraData:
+        """Parse and check the shape of ``raw``.
+
+        Raises:
+            MalformedExtraDataError: not RLP, wrong arity, wrong lengths, an empty or unsorted validator
+                list (the list must be sorted and without duplicates so that two nodes compare it bytewise).
+        """
+        try:
+            items = rlp.decode(raw, strict=True)
+        except rlp.exceptions.DecodingError as exc:
+            raise MalformedExtraDataError(f"extra_data is not RLP: {exc}") from exc
+        if not isinstance(items, list) or len(items) != 3:
+            raise MalformedExtraDataError("extra_data must be RLP[vanity, validators, seals] (three items)")
+        vanity, validators, seals = items
+        if not isinstance(vanity, bytes) or len(vanity) != VANITY_LENGTH:
+            raise MalformedExtraDataError(f"extra_data vanity must be {VANITY_LENGTH} bytes")
+        if not isinstance(validators, list) or not isinstance(seals, list):
+            raise MalformedExtraDataError("extra_data validators and seals must be lists")
+        if not validators:
+            raise MalformedExtraDataError("extra_data lists no validator")
+        if len(validators) > MAX_VALIDATORS:
+            raise MalformedExtraDataError(f"extra_data lists more than {MAX_VALIDATORS} validators")
+        for item in validators:
+            if not isinstance(item, bytes) or len(item) != ADDRESS_LENGTH:
+                raise MalformedExtraDataError("every validator in extra_data must be a 20-byte address")
+        if any(a >= b for a, b in itertools.pairwise(validators)):
+            raise MalformedExtraDataError("extra_data validators must be sorted ascending without duplicates")
+        for item in seals:
+            if not isinstance(item, bytes) or len(item) != SEAL_LENGTH:
+                raise MalformedExtraDataError(f"every seal in extra_data must be {SEAL_LENGTH} bytes")
+        return cls(vanity, tuple(Address(v) for v in validators), tuple(seals))
+
+
+def genesis_extra_data(validators: Iterable[bytes]) -> bytes:
+    """The ``extra_data`` of a genesis header listing ``validators`` (sorted here), unsealed."""
+    return ExtraData(EMPTY_VANITY, canonical_validator_list(validators)).encode()
+
+
+def canonical_validator_list(validators: Iterable[bytes]) -> tuple[Address, ...]:
+    """``validators`` as sorted distinct 20-byte addresses, the order used in headers."""
+    unique = sorted({bytes(v) for v in validators})
+    if not unique:
+        raise ValueError("a validator set needs at least one validator")
+    if any(len(v) != ADDRESS_LENGTH for v in unique):
+        raise ValueError("validators must be 20-byte addresses")
+    return tuple(Address(v) for v in unique)
+
+
+def validators_of(header: BlockHeaderAPI) -> tuple[Address, ...]:
+    """The validator list of ``header`` (the set that must seal it)."""
+    return ExtraData.decode(header.extra_data).validators
+
+
+# ---------------------------------------------------------------------------------------------- seals
+
+
+def seal_hash(header: BlockHeaderAPI) -> Hash32:
+    """What each validator signs: the hash of ``header`` with an empty seal list in ``extra_data``."""
+    unsealed = ExtraData.decode(header.extra_data).without_seals().encode()
+    return Hash32(header.copy(extra_data=unsealed).hash)
+
+
+def sign_seal(digest: bytes, private_key: PrivateKey) -> bytes:
+    """One validator's 65-byte seal over ``digest`` (a `seal_hash`)."""
+    return bytes(private_key.sign_msg_hash(digest).to_bytes())
+
+
+def recover_sealer(digest: bytes, seal: bytes) -> Address:
+    """The address that produced ``seal`` over ``digest``.
+
+    Raises:
+        InvalidSealSignatureError: ``seal`` is not a valid recoverable signature (e.g. all zeros).
+    """
+    try:
+        signature = Signature(signature_bytes=seal)
+        return Address(signature.recover_public_key_from_msg_hash(digest).to_canonical_address())
+    except (BadSignature, ValidationError, ValueError) as exc:
+        # eth_keys raises BadSignature, which is not a ValueError, for unrecoverable bytes.
+        raise InvalidSealSignatureError(f"a seal is not a valid signature ({exc})") from exc
+
+
+def seal_header(
+    header: BlockHeaderAPI,
+    validators: Sequence[bytes],
+    signers: Sequence[PrivateKey],
+    vanity: bytes = EMPTY_VANITY,
+) -> BlockHeaderAPI:
+    """``header`` with ``extra_data`` listing ``validators`` and sealed by every key in ``signers``."""
+    unsealed = ExtraData(vanity, canonical_validator_list(validators))
+    digest = header.copy(extra_data=unsealed.encode()).hash
+    seals = tuple(sign_seal(digest, key) for key in signers)
+    return header.copy(extra_data=replace(unsealed, seals=seals).encode())
+
+
+def check_seals(header: BlockHeaderAPI) -> tuple[Address, ...]:
+    """Check the quorum rule on ``header`` alone and return the validators that sealed it.
+
+    Raises:
+        MalformedExtraDataError, InvalidSealSignatureError, UnknownSealerError, DuplicateSealError,
+        InsufficientSealsError: the header breaks the rule; the message names the block and the culprit.
+    """
+    extra = ExtraData.decode(header.extra_data)
+    digest = header.copy(extra_data=extra.without_seals().encode()).hash
+    allowed = set(extra.validators)
+    sealers: list[Address] = []
+    for seal in extra.seals:
+        sealer = recover_sealer(digest, seal)
+        if sealer not in allowed:
+            raise UnknownSealerError(
+                f"block #{header.block_number} carries a seal of {short(sealer)}, which is not one of its "
+                f"{len(allowed)} validators",
+                sealer,
+            )
+        if sealer in sealers:
+            raise DuplicateSealError(
+                f"block #{header.block_number} carries the seal of validator {short(sealer)} twice; "
+                "each validator counts once",
+                sealer,
+            )
+        sealers.append(sealer)
+    need = quorum_size(len(extra.validators))
+    if len(sealers) < need:
+        raise InsufficientSealsError(
+            f"block #{header.block_number} has {len(sealers)} validator seal(s); it needs {need} of "
+            f"{len(extra.validators)} (ceil(2N/3))",
+            have=len(sealers),
+            need=need,
+        )
+    return tuple(sealers)

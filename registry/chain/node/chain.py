@@ -1,0 +1,999 @@
+"""The embedded chain: py-evm driven directly, with a transaction pool and a block builder.
+
+Life of a transaction::
+
+    submit / send_raw_transaction --checks--> pool --builder--> block --seal--> SQLite commit --> listeners
+
+- *Submission* checks the transaction against the head state (signature, chain id, gas,
+  fee, funds, nonce, and the mode's `check_transaction`) and returns its hash at once.
+- The *builder* seals a block as soon as the pool holds work, packing every ready
+  transaction (several per sender, nonces in order) up to the constant block gas limit.
+  A burst of transactions therefore lands in a few blocks, not one block each. Three
+  sealing policies:
+
+  ``"background"``  a builder thread seals whenever the pool is non-empty, after an
+                    optional ``batch_window`` that lets a burst gather (the default);
+  ``"instant"``     every submission seals its block before returning (automine: handy
+                    for synchronous tests; one block per transaction);
+  ``"manual"``      nothing is sealed until `EmbeddedChain.seal_pending` is called.
+
+- A receipt exists once its block is sealed. Asking for the receipt of a transaction that
+  is still in the pool waits (up to ``receipt_wait`` seconds) for the builder, so clients
+  that poll (web3's ``wait_for_transaction_receipt``) get it with the block, not a poll
+  interval later.
+
+Every public method is thread-safe: one re-entrant lock (`EmbeddedChain.lock`) covers the
+database, the pool and the builder; `EmbeddedChain.exclusive` holds it across several
+calls (e.g. rewind and replay).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import rlp
+from eth._utils.address import generate_contract_address
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
+from eth.chains.base import Chain
+from eth.constants import BLANK_ROOT_HASH, ZERO_ADDRESS
+from eth.db.schema import SchemaV1
+from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound
+from eth.rlp.sedes import chain_gaps
+from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth_typing import Address, BlockNumber, Hash32
+from eth_utils.exceptions import ValidationError
+
+from registry.chain.accounts import ETHER, DevAccount, dev_accounts, write_dev_accounts
+from registry.chain.errors import (
+    BlockNotFoundError,
+    ChainClosedError,
+    ChainDataError,
+    ChainError,
+    FeeTooLowError,
+    InsufficientFundsError,
+    InvalidBlockError,
+    InvalidTransactionError,
+    NonceError,
+)
+from registry.chain.events import ChainEvent, ChainListener, NewBlock, Subscribers
+from registry.chain.node.builder import BlockOutcome, VMStateView, execute_block
+from registry.chain.node.calls import Calls
+from registry.chain.node.host import BuiltBlock, TransactionLocation
+from registry.chain.node.modes import ChainMode, GenesisAccount
+from registry.chain.node.pool import TransactionPool
+from registry.chain.node.senders import recover_sender
+from registry.chain.node.storage import ChainDatabase
+from registry.chain.node.vm import (
+    SYSTEM_CONTRACT_ADDRESSES,
+    ChainClock,
+    RegistryPragueVM,
+    has_system_contracts,
+    make_chain_class,
+)
+
+logger = logging.getLogger(__name__)
+
+Sealing = Literal["background", "instant", "manual"]
+"""When blocks are sealed; see the module docstring."""
+
+CHAIN_DB_FILE = "chain.sqlite3"
+DEFAULT_GAS_LIMIT = 30_000_000
+DEFAULT_DEV_ACCOUNT_BALANCE = 1_000_000 * ETHER
+DEFAULT_BATCH_WINDOW = 0.002
+MAX_BATCH_DELAY = 0.25
+"""Longest a background build waits for a steady stream of transactions to pause before sealing."""
+DEFAULT_RECEIPT_WAIT = 2.0
+MAX_REMEMBERED_FAILURES = 10_000
+RECENT_BLOCKS = 64
+"""Blocks kept decoded in memory, with their receipts, for queries about recent transactions."""
+RECENT_TRANSACTIONS = 20_000
+"""Transactions of recently added canonical blocks whose place is kept in memory."""
+
+_META_CHAIN_ID = b"registry:meta:chain-id"
+_META_MODE = b"registry:meta:mode"
+
+
+class EmbeddedChain:
+    """One embedded chain (see the module docstring). Create it with `EmbeddedChain.open`."""
+
+    def __init__(
+        self,
+        *,
+        mode: ChainMode,
+        database: ChainDatabase,
+        py_evm: Chain,
+        chain_id: int,
+        clock: ChainClock,
+        accounts: list[DevAccount],
+        sealing: Sealing,
+        batch_window: float,
+        receipt_wait: float,
+    ) -> None:
+        self.mode = mode
+        """The chain's mode (permissioned or permissionless)."""
+        self.name = mode.name
+        """``"permissioned"`` or ``"permissionless"``."""
+        self.chain_id = chain_id
+        """The EIP-155 chain id."""
+        self.py_evm = py_evm
+        """The py-evm `Chain` (its ``chaindb`` and ``get_vm(header).state`` read any past block)."""
+        self.clock = clock
+        """The chain clock (wall clock plus a forward-only offset)."""
+        self.dev_accounts = accounts
+        """Development accounts funded at genesis; account 0 is the faucet."""
+        self.sealing: Sealing = sealing
+        self.batch_window = batch_window
+        """Quiet period (seconds) the background builder waits for more transactions before sealing."""
+        self.receipt_wait = receipt_wait
+        """Seconds a receipt request waits for a pending transaction's block."""
+        self.lock = threading.RLock()
+        """The chain's lock; held while sealing, importing, rewinding and answering queries."""
+        self._database = database
+        self._pool = TransactionPool()
+        self._changed = threading.Condition(self.lock)
+        # Writers (builder, import, rewind) take the build lock first, then the chain lock.
+        self._build_lock = threading.RLock()
+        self._work = False
+        self._arrivals = 0
+        self._awaited = threading.Event()
+        """Set when someone waits for a pooled transaction's receipt: seal without gathering further."""
+        self._closed = False
+        self._failed: OrderedDict[bytes, ChainError] = OrderedDict()
+        self._recent: OrderedDict[bytes, tuple[BlockAPI, tuple[ReceiptAPI, ...]]] = OrderedDict()
+        # Hash -> (header, index) for the transactions of the blocks this process added to
+        # the canonical chain; emptied when the canonical chain is rewound or a write is discarded.
+        self._recent_txs: OrderedDict[bytes, tuple[BlockHeaderAPI, int]] = OrderedDict()
+        self._subscribers = Subscribers()
+        self._head_cache: tuple[bytes, BlockHeaderAPI, StateAPI, int] | None = None
+        # One VM class serves the whole chain (Prague from genesis), hence one transaction codec.
+        genesis_vm_class = py_evm.get_vm_class_for_block_number(BlockNumber(0))
+        self._transaction_builder = genesis_vm_class.get_transaction_builder()
+        self._calls = Calls(py_evm)
+        self._builder: threading.Thread | None = None
+        if sealing == "background":
+            self._builder = threading.Thread(
+                target=self._builder_loop, name=f"{self.name}-builder", daemon=True
+            )
+            self._builder.start()
+
+    # -- opening and closing ------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        mode: ChainMode,
+        *,
+        data_dir: Path | None,
+        chain_id: int,
+        sealing: Sealing = "background",
+        batch_window: float = DEFAULT_BATCH_WINDOW,
+        gas_limit: int = DEFAULT_GAS_LIMIT,
+        dev_account_count: int = 10,
+        dev_account_balance: int = DEFAULT_DEV_ACCOUNT_BALANCE,
+        receipt_wait: float = DEFAULT_RECEIPT_WAIT,
+    ) -> EmbeddedChain:
+        """Open the chain stored in ``data_dir`` (the chain's own folder), creating it if empty.
+
+        ``data_dir=None`` keeps the chain in memory. ``gas_limit`` and the development
+        accounts only matter when the chain is created.
+
+        Raises:
+            ChainDataError: the folder holds a chain with another chain id or mode.
+        """
+        clock = ChainClock()
+        chain_class = make_chain_class(mode, chain_id, clock)
+        database = ChainDatabase(None if data_dir is None else data_dir / CHAIN_DB_FILE)
+        accounts = dev_accounts(mode.name, chain_id, dev_account_count, dev_account_balance)
+        try:
+            py_evm = cls._open_or_create(
+                chain_class=chain_class,
+                database=database,
+                mode=mode,
+                chain_id=chain_id,
+                gas_limit=gas_limit,
+                accounts=accounts,
+            )
+        except BaseException:
+            database.close()
+            raise
+        if data_dir is not None:
+            write_dev_accounts(data_dir, mode.name, chain_id, accounts)
+        chain = cls(
+            mode=mode,
+            database=database,
+            py_evm=py_evm,
+            chain_id=chain_id,
+            clock=clock,
+            accounts=accounts,
+            sealing=sealing,
+            batch_window=batch_window,
+            receipt_wait=receipt_wait,
+        )
+        chain._watch_system_contracts()
+        mode.bind(chain)
+        return chain
+
+    @staticmethod
+    def _open_or_create(
+        *,
+        chain_class: type[Chain],
+        database: ChainDatabase,
+        mode: ChainMode,
+        chain_id: int,
+        gas_limit: int,
+        accounts: list[DevAccount],
+    ) -> Chain:
+        db = database.db
+        stored_id = db.get(_META_CHAIN_ID)
+        if stored_id is not None:
+            stored_mode = db.get(_META_MODE, b"").decode()
+            if int(stored_id) != chain_id or stored_mode != mode.name:
+                raise ChainDataError(
+                    f"{database.path} holds the {stored_mode} chain with chain id {int(stored_id)}, "
+                    f"not the {mode.name} chain with chain id {chain_id}; point the data directory elsewhere "
+                    "or delete that folder to start over"
+                )
+            return chain_class(db)
+        genesis_state: dict[bytes, GenesisAccount] = {
+            bytes.fromhex(account.address[2:]): {"balance": account.balance} for account in accounts
+        }
+        for address, extra in mode.genesis_alloc().items():
+            genesis_state[address] = {**genesis_state.get(address, {}), **extra}
+        full_state = {
+            address: {
+                "balance": entry.get("balance", 0),
+                "nonce": entry.get("nonce", 0),
+                "code": entry.get("code", b""),
+                "storage": entry.get("storage", {}),
+            }
+            for address, entry in genesis_state.items()
+        }
+        genesis_params = {
+            "coinbase": ZERO_ADDRESS,
+            "difficulty": 0,
+            "extra_data": mode.genesis_extra_data(),
+            "gas_limit": gas_limit,
+            "timestamp": int(time.time()),
+            "transaction_root": BLANK_ROOT_HASH,
+            "receipt_root": BLANK_ROOT_HASH,
+        }
+        py_evm = cast(Chain, chain_class.from_genesis(db, cast(Any, genesis_params), cast(Any, full_state)))
+        db.set(_META_CHAIN_ID, str(chain_id).encode())
+        db.set(_META_MODE, mode.name.encode())
+        database.flush()
+        return py_evm
+
+    @property
+    def database(self) -> ChainDatabase:
+        """The chain's database (py-evm's ``chaindb.db`` sits on top of it)."""
+        return self._database
+
+    def flush_metadata(self) -> None:
+        """Commit writes made outside a block (e.g. governance records in ``py_evm.chaindb.db``).
+
+        Takes the build lock, so no half-built block is committed with them.
+        """
+        with self._build_lock, self.lock:
+            self._ensure_open()
+            self._database.flush()
+
+    def _watch_system_contracts(self) -> None:
+        """Let the VM skip the system-contract hooks while no system contract exists (RegistryPragueVM)."""
+        vm_class = self.py_evm.get_vm_class(self.head())
+        if issubclass(vm_class, RegistryPragueVM):
+            vm_class.system_contracts_absent = not has_system_contracts(self.state_at())
+
+    def _note_system_contracts(self, block: BlockAPI) -> None:
+        vm_class = self.py_evm.get_vm_class(block.header)
+        if not getattr(vm_class, "system_contracts_absent", False):
+            return
+        for tx in block.transactions:
+            created = None if tx.to else generate_contract_address(tx.sender, tx.nonce)
+            if created is not None and bytes(created) in SYSTEM_CONTRACT_ADDRESSES:
+                self._watch_system_contracts()
+                return
+
+    def close(self) -> None:
+        """Stop the builder and release the database; pending (unsealed) transactions are dropped.
+
+        Writes made outside a block and not yet flushed are committed first.
+        """
+        with self.lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._changed.notify_all()
+        self._awaited.set()  # wakes a builder that is letting a burst gather
+        if self._builder is not None and self._builder is not threading.current_thread():
+            self._builder.join()
+        with self._build_lock, self.lock:
+            self._database.flush()
+            self._database.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` was called."""
+        return self._closed
+
+    def __enter__(self) -> EmbeddedChain:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ChainClosedError(f"the {self.name} chain is closed; open it again with EmbeddedChain.open")
+
+    # -- reading the chain ----------------------------------------------------------------
+
+    def head(self) -> BlockHeaderAPI:
+        """The header of the canonical head block."""
+        with self.lock:
+            self._ensure_open()
+            return self.py_evm.get_canonical_head()
+
+    @property
+    def block_number(self) -> int:
+        """Number of the canonical head block."""
+        return int(self.head().block_number)
+
+    def get_header(self, block_id: int | bytes) -> BlockHeaderAPI:
+        """The canonical header with this number, or any stored header with this hash.
+
+        Raises:
+            BlockNotFoundError: no such block.
+        """
+        with self.lock:
+            self._ensure_open()
+            try:
+                if isinstance(block_id, int):
+                    return self.py_evm.get_canonical_block_header_by_number(BlockNumber(block_id))
+                return self.py_evm.get_block_header_by_hash(Hash32(block_id))
+            except (HeaderNotFound, BlockNotFound, ValidationError) as exc:
+                shown = block_id if isinstance(block_id, int) else "0x" + block_id.hex()
+                raise BlockNotFoundError(f"the {self.name} chain has no block {shown}") from exc
+
+    def get_block(self, block_id: int | bytes) -> BlockAPI:
+        """The canonical block with this number, or the stored block with this hash."""
+        with self.lock:
+            header = self.get_header(block_id)
+            return self.py_evm.get_block_by_header(header)
+
+    def is_canonical(self, header: BlockHeaderAPI) -> bool:
+        """True if ``header`` is the canonical block at its height."""
+        with self.lock:
+            try:
+                return bool(self.py_evm.get_canonical_block_hash(header.block_number) == header.hash)
+            except HeaderNotFound:
+                return False
+
+    def state_at(self, header: BlockHeaderAPI | None = None) -> StateAPI:
+        """The state after block ``header`` (the head by default); read it only."""
+        with self.lock:
+            self._ensure_open()
+            if header is None:
+                return self._head()[2]
+            return self.py_evm.get_vm(header).state
+
+    def state_view(self, header: BlockHeaderAPI | None = None) -> VMStateView:
+        """A `StateView` of the state after ``header`` (the head by default), as modes see it."""
+        with self.lock:
+            target = header or self.head()
+            return VMStateView(self.state_at(target), int(target.block_number) + 1)
+
+    def _head(self) -> tuple[bytes, BlockHeaderAPI, StateAPI, int]:
+        """(hash, header, state, next base fee) of the head, cached until the head moves."""
+        head = self.py_evm.get_canonical_head()
+        cached = self._head_cache
+        if cached is not None and cached[0] == head.hash:
+            return cached
+        state = self.py_evm.get_vm(head).state
+        # The child's base fee follows from the head alone (EIP-1559); no need to build a header.
+        entry = (head.hash, head, state, int(calculate_expected_base_fee_per_gas(head)))
+        self._head_cache = entry
+        return entry
+
+    def next_base_fee(self) -> int:
+        """The base fee per gas of the next block."""
+        with self.lock:
+            self._ensure_open()
+            return self._head()[3]
+
+    def find_transaction(self, tx_hash: bytes) -> TransactionLocation | None:
+        """Where a mined transaction is, or None if it is not in a canonical block."""
+        with self.lock:
+            self._ensure_open()
+            recent = self._recent_txs.get(tx_hash)
+            if recent is not None:
+                header, index = recent
+                block, _receipts = self.block_with_receipts(header)
+                return TransactionLocation(tx=block.transactions[index], header=header, index=index)
+            try:
+                block_number, index = self.py_evm.chaindb.get_transaction_index(Hash32(tx_hash))
+                header = self.py_evm.get_canonical_block_header_by_number(block_number)
+            except (TransactionNotFound, HeaderNotFound, KeyError):
+                return None
+            block, _receipts = self.block_with_receipts(header)
+            if index >= len(block.transactions) or block.transactions[index].hash != tx_hash:
+                return None
+            return TransactionLocation(tx=block.transactions[index], header=header, index=index)
+
+    def block_with_receipts(self, header: BlockHeaderAPI) -> tuple[BlockAPI, tuple[ReceiptAPI, ...]]:
+        """The block of ``header`` and its receipts; recent blocks come from memory.
+
+        Blocks this chain sealed keep the transaction objects they were built from, so
+        their senders are not recovered from signatures again.
+        """
+        with self.lock:
+            cached = self._recent.get(header.hash)
+            if cached is not None:
+                self._recent.move_to_end(header.hash)
+                return cached
+            self._ensure_open()
+            block = self.py_evm.get_block_by_header(header)
+            entry = (block, self.receipts_of(header))
+            self._remember_block(block, entry[1])
+            return entry
+
+    def _remember_block(self, block: BlockAPI, receipts: tuple[ReceiptAPI, ...]) -> None:
+        self._recent[block.hash] = (block, receipts)
+        while len(self._recent) > RECENT_BLOCKS:
+            self._recent.popitem(last=False)
+
+    def receipts_of(self, header: BlockHeaderAPI) -> tuple[ReceiptAPI, ...]:
+        """Every receipt of the block ``header``, in transaction order."""
+        with self.lock:
+            self._ensure_open()
+            vm_class = self.py_evm.get_vm_class(header)
+            return tuple(self.py_evm.chaindb.get_receipts(header, vm_class.get_receipt_builder()))
+
+    def pending_transaction(self, tx_hash: bytes) -> SignedTransactionAPI | None:
+        """The transaction with this hash if it waits in the pool."""
+        with self.lock:
+            return self._pool.get(tx_hash)
+
+    def failure(self, tx_hash: bytes) -> ChainError | None:
+        """Why an accepted transaction was dropped by the builder, if it was."""
+        with self.lock:
+            return self._failed.get(tx_hash)
+
+    def pending_count(self) -> int:
+        """Number of transactions waiting in the pool."""
+        with self.lock:
+            return len(self._pool)
+
+    def nonce(self, address: bytes, *, pending: bool = False) -> int:
+        """The account nonce at the head; with ``pending``, counting its ready pooled transactions."""
+        with self.lock:
+            state_nonce = int(self.state_at().get_nonce(Address(address)))
+            return self._pool.pending_nonce(address, state_nonce) if pending else state_nonce
+
+    def wait_until_mined(self, tx_hash: bytes, timeout: float | None = None) -> bool:
+        """Wait while ``tx_hash`` is in the pool (at most ``timeout`` seconds, default ``receipt_wait``).
+
+        Returns True when the transaction left the pool (mined or dropped).
+        """
+        deadline = time.monotonic() + (self.receipt_wait if timeout is None else timeout)
+        with self._changed:
+            while tx_hash in self._pool and not self._closed:
+                if self.sealing == "manual":
+                    return False
+                self._awaited.set()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return tx_hash not in self._pool
+
+    # -- execution without a transaction ------------------------------------------------------
+
+    def call(
+        self,
+        tx: SignedTransactionAPI | Any,
+        sender: bytes,
+        header: BlockHeaderAPI | None = None,
+    ) -> bytes:
+        """Run the unsigned ``tx`` from ``sender`` after ``header`` (the head); see `Calls.call`."""
+        with self.lock:
+            return self._calls.call(tx, sender, header or self.head())
+
+    def estimate_gas(
+        self, tx: SignedTransactionAPI | Any, sender: bytes, header: BlockHeaderAPI | None = None
+    ) -> int:
+        """The smallest gas limit with which ``tx`` succeeds after ``header``; see `Calls.estimate_gas`."""
+        with self.lock:
+            return self._calls.estimate_gas(tx, sender, header or self.head())
+
+    def unsigned_transaction(
+        self, *, to: bytes, data: bytes, value: int = 0, gas: int | None = None, gas_price: int = 0
+    ) -> Any:
+        """An unsigned legacy transaction for `call` and `estimate_gas` (``to=b""`` creates a contract)."""
+        with self.lock:
+            return self._calls.unsigned_transaction(
+                self.head(), to=to, data=data, value=value, gas=gas, gas_price=gas_price
+            )
+
+    # -- submitting transactions ------------------------------------------------------------
+
+    def decode_transaction(self, raw: bytes) -> SignedTransactionAPI:
+        """Decode a signed raw transaction (legacy or typed).
+
+        Raises:
+            InvalidTransactionError: the bytes are not a transaction this chain accepts.
+        """
+        builder = self._transaction_builder
+        try:
+            tx = builder.decode(raw)
+            # Recovering the sender checks the signature once; the value is cached on tx.
+            recover_sender(raw, tx)
+        except Exception as exc:
+            # rlp, signature and type errors all mean the same thing to the sender.
+            raise InvalidTransactionError(
+                f"cannot decode the raw transaction ({type(exc).__name__}: {exc}); "
+                "send an RLP-encoded, signed legacy or EIP-2718 typed transaction"
+            ) from exc
+        return tx
+
+    def send_raw_transaction(self, raw: bytes) -> bytes:
+        """Decode, check and pool a signed raw transaction; return its hash (see `submit`)."""
+        return self.submit(self.decode_transaction(raw))
+
+    def submit(self, tx: SignedTransactionAPI) -> bytes:
+        """Check ``tx`` against the head state and add it to the pool; return its hash.
+
+        With ``sealing="instant"`` the transaction's block is sealed before this returns.
+
+        Raises:
+            InvalidTransactionError, NonceError, InsufficientFundsError, FeeTooLowError,
+            SenderNotPermittedError (from the mode): the transaction is refused.
+        """
+        with self._changed:
+            self._ensure_open()
+            _head_hash, head, state, base_fee = self._head()
+            self._check_transaction(tx, head, state, base_fee)
+            self._pool.add(tx, int(state.get_nonce(tx.sender)))
+            self._failed.pop(tx.hash, None)
+            if self.sealing == "background":
+                self._arrivals += 1
+                self._work = True
+                self._changed.notify_all()
+        if self.sealing == "instant":
+            # Sealed outside the chain lock: sealing takes the build lock first (lock order).
+            self._seal_from_pool()
+            error = self.failure(tx.hash)
+            if error is not None:
+                raise error
+        return bytes(tx.hash)
+
+    def _check_transaction(
+        self, tx: SignedTransactionAPI, head: BlockHeaderAPI, state: StateAPI, base_fee: int
+    ) -> None:
+        sender = bytes(tx.sender)
+        shown = f"transaction 0x{tx.hash.hex()} from 0x{sender.hex()}"
+        chain_id = getattr(tx, "chain_id", None)
+        if chain_id is not None and chain_id != self.chain_id:
+            raise InvalidTransactionError(
+                f"{shown} is signed for chain id {chain_id}; "
+                f"the {self.name} chain has chain id {self.chain_id}"
+            )
+        try:
+            tx.validate()
+        except ValidationError as exc:
+            raise InvalidTransactionError(f"{shown} is invalid: {exc}") from exc
+        if tx.gas > head.gas_limit:
+            raise InvalidTransactionError(
+                f"{shown} asks for {tx.gas} gas, more than the block gas limit {head.gas_limit}"
+            )
+        if tx.max_fee_per_gas < base_fee:
+            raise FeeTooLowError(
+                f"max fee per gas less than block base fee: {shown} offers {tx.max_fee_per_gas} wei, "
+                f"the next block's base fee is {base_fee} wei; ask eth_gasPrice"
+            )
+        balance = int(state.get_balance(Address(sender)))
+        cost = tx.gas * tx.max_fee_per_gas + tx.value
+        if balance < cost:
+            raise InsufficientFundsError(
+                f"insufficient funds for gas * price + value: {shown} costs up to {cost} wei, "
+                f"balance {balance} wei; fund the account first"
+            )
+        account_nonce = int(state.get_nonce(Address(sender)))
+        if tx.nonce < account_nonce:
+            raise NonceError(
+                f"nonce too low: {shown} has nonce {tx.nonce}, the account's next nonce is {account_nonce}"
+            )
+        self.mode.check_transaction(tx, VMStateView(state, int(head.block_number) + 1))
+
+    # -- sealing --------------------------------------------------------------------------------
+
+    def seal_pending(self) -> BlockAPI | None:
+        """Seal one block from the pool now; return it, or None if nothing was ready."""
+        self._ensure_open()
+        return self._seal_from_pool().block
+
+    def build_block(
+        self, transactions: Sequence[SignedTransactionAPI], *, allow_empty: bool = False
+    ) -> BuiltBlock:
+        """Seal one block holding ``transactions`` (in this order) that apply; bypasses the pool.
+
+        Used to replay transactions after a rewind. Transactions that fail are reported in
+        ``failed``; if none applies, no block is sealed (``block`` is None) unless
+        ``allow_empty``, which seals an empty block (e.g. for a validator-set change).
+        """
+        self._ensure_open()
+        with self._build_lock:
+            return self._seal(list(transactions), allow_empty=allow_empty)
+
+    def _seal_from_pool(self) -> BuiltBlock:
+        with self._build_lock:
+            with self.lock:
+                if self._closed:
+                    return BuiltBlock(block=None)
+                state = self._head()[2]
+                ready = self._pool.ready(lambda sender: int(state.get_nonce(Address(sender))))
+            built = self._seal(ready)
+            with self.lock:
+                for tx_hash in built.failed:
+                    self._pool.remove(tx_hash)
+            return built
+
+    def mine(self) -> BlockAPI:
+        """Seal a block now: the ready pooled transactions, or an empty block if there are none."""
+        self._ensure_open()
+        with self._build_lock:
+            built = self._seal_from_pool()
+            if built.block is not None:
+                return built.block
+            block = self._seal([], allow_empty=True).block
+            assert block is not None
+            return block
+
+    def _seal(self, transactions: list[SignedTransactionAPI], allow_empty: bool = False) -> BuiltBlock:
+        """Execute, seal, persist and announce one block; the caller holds the build lock.
+
+        Execution runs without the chain lock so that submissions and queries continue
+        meanwhile (they read the committed head; trie nodes being written are new keys),
+        which is also what lets a burst gather into the next block.
+        """
+        if not transactions and not allow_empty:
+            return BuiltBlock(block=None)
+        with self.lock:
+            parent = self.py_evm.get_canonical_head()
+        block = None
+        try:
+            outcome = execute_block(
+                self.py_evm,
+                self.mode,
+                parent,
+                transactions,
+                header_params={"coinbase": ZERO_ADDRESS},
+                strict=False,
+            )
+            if outcome.included or allow_empty:
+                block = outcome.block.copy(header=self.mode.seal(outcome.block.header))
+            with self._changed:
+                if block is not None:
+                    self._persist(block)
+                    self._remember_block(block, outcome.receipts)
+                    if outcome.state is not None:
+                        # The builder's state is the new head's state, its caches warm.
+                        base_fee = int(calculate_expected_base_fee_per_gas(block.header))
+                        self._head_cache = (block.hash, block.header, outcome.state, base_fee)
+                self._remember_failures(outcome)
+                if block is not None:
+                    self._after_block_locked(block)
+                elif outcome.failed:
+                    self._changed.notify_all()
+        except BaseException:
+            with self.lock:
+                self._discard_unsaved()
+            raise
+        if block is not None:
+            self._announce(block)
+        return BuiltBlock(
+            block=block,
+            included=[tx.hash for tx in outcome.included],
+            failed=dict(outcome.failed),
+            deferred=[tx.hash for tx in outcome.deferred],
+        )
+
+    def _forget_head(self) -> None:
+        """Drop what is derived from the canonical chain: the head's state, the recent-transaction index."""
+        self._head_cache = None
+        self._recent_txs.clear()
+
+    def _discard_unsaved(self) -> None:
+        """Drop the writes not yet committed, and what was derived from them; the caller holds the lock."""
+        self._database.discard()
+        self._forget_head()
+
+    def _remember_failures(self, outcome: BlockOutcome) -> None:
+        for tx_hash, error in outcome.failed.items():
+            self._failed[tx_hash] = error
+            logger.info("%s chain dropped transaction 0x%s: %s", self.name, tx_hash.hex(), error)
+        while len(self._failed) > MAX_REMEMBERED_FAILURES:
+            self._failed.popitem(last=False)
+
+    def _persist(self, block: BlockAPI) -> None:
+        """Write ``block`` as the new head and commit it (one SQLite transaction)."""
+        new_hashes, _old = self.py_evm.chaindb.persist_block(block)
+        if block.hash not in new_hashes:
+            raise InvalidBlockError(
+                f"block #{block.number} 0x{block.hash.hex()} did not become the canonical head"
+            )
+        self._database.flush()
+        self._head_cache = None
+
+    def _after_block_locked(self, block: BlockAPI) -> None:
+        """Bookkeeping once ``block`` is persisted as the new canonical head."""
+        self._note_system_contracts(block)
+        for index, tx in enumerate(block.transactions):
+            self._recent_txs[tx.hash] = (block.header, index)
+        while len(self._recent_txs) > RECENT_TRANSACTIONS:
+            self._recent_txs.popitem(last=False)
+        for tx in block.transactions:
+            self._pool.remove(tx.hash)
+        if len(self._pool):
+            state = self._head()[2]
+            self._pool.drop_stale(lambda sender: int(state.get_nonce(Address(sender))))
+        self.mode.on_block(block)
+        self._changed.notify_all()
+
+    def _announce(self, block: BlockAPI) -> None:
+        self._subscribers.publish(
+            NewBlock(
+                number=int(block.number),
+                hash=bytes(block.hash),
+                transaction_hashes=tuple(bytes(tx.hash) for tx in block.transactions),
+            )
+        )
+
+    def _builder_loop(self) -> None:
+        while True:
+            with self._changed:
+                while not self._work and not self._closed:
+                    self._changed.wait()
+                if self._closed:
+                    return
+                self._work = False
+            self._gather()
+            # Waiters from now on wait for the next block: they may cut its gathering short.
+            self._awaited.clear()
+            try:
+                built = self._seal_from_pool()
+            except Exception as exc:
+                logger.exception("the %s chain failed to seal a block", self.name)
+                self._fail_ready(exc)
+                continue
+            if built.deferred:
+                with self.lock:
+                    self._work = True
+
+    def _gather(self) -> None:
+        """Let a burst gather: wait while transactions keep arriving less than ``batch_window`` apart.
+
+        A lone transaction waits ``batch_window`` once; a stream is sealed when it pauses,
+        or after ``MAX_BATCH_DELAY`` at most, so latency stays bounded. A client waiting
+        for a pooled transaction's receipt ends the gathering at once: someone is
+        waiting for this block.
+        """
+        if self.batch_window <= 0:
+            return
+        deadline = time.monotonic() + MAX_BATCH_DELAY
+        while True:
+            arrivals = self._arrivals
+            if self._awaited.wait(self.batch_window):
+                return
+            if self._arrivals == arrivals or time.monotonic() >= deadline or self._closed:
+                return
+
+    def _fail_ready(self, exc: Exception) -> None:
+        """Drop the transactions a failed build was given, so that the builder does not loop on them."""
+        with self._changed:
+            if self._closed:
+                return
+            state = self._head()[2]
+            for tx in self._pool.ready(lambda sender: int(state.get_nonce(Address(sender)))):
+                self._pool.remove(tx.hash)
+                self._failed[tx.hash] = ChainError(
+                    f"the block holding this transaction could not be built: {exc}"
+                )
+            self._changed.notify_all()
+
+    # -- importing and rewinding ---------------------------------------------------------------
+
+    def import_block(self, block: BlockAPI) -> BlockAPI:
+        """Validate ``block`` fully and append it to the head.
+
+        Checks: it extends the head; its header is a valid child (number, gas limit,
+        timestamp, extra-data size); its seal (the mode's consensus class); every
+        transaction passes the mode's `check_transaction` and applies; re-executing it
+        gives exactly the same header (state, receipts, gas, bloom).
+
+        Raises:
+            InvalidBlockError: any check failed; the chain is unchanged.
+        """
+        with self._build_lock:
+            rebuilt = self._import_locked(block)
+            self._announce(rebuilt)
+            return rebuilt
+
+    def _import_locked(self, block: BlockAPI) -> BlockAPI:
+        with self._changed:
+            self._ensure_open()
+            parent = self.py_evm.get_canonical_head()
+            header = block.header
+            where = f"block #{header.block_number} 0x{header.hash.hex()}"
+            if header.parent_hash != parent.hash:
+                raise InvalidBlockError(
+                    f"{where} does not extend the head #{parent.block_number} 0x{parent.hash.hex()}"
+                )
+            vm_class = self.py_evm.get_vm_class(header)
+            try:
+                vm_class.validate_header(header, parent)
+                vm = self.py_evm.get_vm(header)
+                vm.validate_seal(header)
+                vm.validate_seal_extension(header, ())
+            except InvalidBlockError:
+                raise
+            except ChainError as exc:
+                raise InvalidBlockError(f"{where} is refused: {exc}") from exc
+            except Exception as exc:
+                # Consensus classes raise ValidationError, but signature libraries raise their own types.
+                raise InvalidBlockError(f"{where} has an invalid header or seal: {exc}") from exc
+            params = {
+                "coinbase": header.coinbase,
+                "timestamp": header.timestamp,
+                "extra_data": header.extra_data,
+                "gas_limit": header.gas_limit,
+                "mix_hash": header.mix_hash,
+                "nonce": header.nonce,
+                "difficulty": header.difficulty,
+                "parent_beacon_block_root": header.parent_beacon_block_root,
+            }
+            try:
+                outcome = execute_block(
+                    self.py_evm, self.mode, parent, block.transactions, header_params=params, strict=True
+                )
+                rebuilt = outcome.block
+                if rebuilt.hash != header.hash:
+                    raise InvalidBlockError(
+                        f"{where} does not match its re-execution: {_header_diff(header, rebuilt.header)}"
+                    )
+                self._persist(rebuilt)
+                self._remember_block(rebuilt, outcome.receipts)
+            except ValidationError as exc:
+                self._discard_unsaved()
+                raise InvalidBlockError(f"{where} is invalid: {exc}") from exc
+            except BaseException:
+                self._discard_unsaved()
+                raise
+            self._after_block_locked(rebuilt)
+            return rebuilt
+
+    def rewind(self, to_number: int) -> list[BlockAPI]:
+        """Make block ``to_number`` the head; return the dropped blocks, oldest first.
+
+        The dropped blocks stay stored by hash, but nothing canonical points to them any
+        more: their numbers, their transactions' lookups and the head are rewritten in one
+        database transaction. Nothing is published: the caller (a rollback) announces the
+        change once it has replayed what it keeps. Pooled transactions stay pooled.
+
+        Raises:
+            BlockNotFoundError: ``to_number`` is negative or above the head.
+        """
+        with self._build_lock, self._changed:
+            self._ensure_open()
+            head = self.py_evm.get_canonical_head()
+            if to_number < 0 or to_number > head.block_number:
+                raise BlockNotFoundError(
+                    f"cannot rewind the {self.name} chain to block {to_number}: "
+                    f"the head is #{head.block_number}"
+                )
+            target = self.py_evm.get_canonical_block_header_by_number(BlockNumber(to_number))
+            dropped = [
+                self.py_evm.get_canonical_block_by_number(BlockNumber(number))
+                for number in range(to_number + 1, head.block_number + 1)
+            ]
+            try:
+                with self.py_evm.chaindb.db.atomic_batch() as db:
+                    for block in dropped:
+                        for tx in block.transactions:
+                            db.delete(SchemaV1.make_transaction_hash_to_block_lookup_key(tx.hash))
+                        db.delete(SchemaV1.make_block_number_to_hash_lookup_key(block.number))
+                    db.set(SchemaV1.make_canonical_head_hash_lookup_key(), target.hash)
+                    # The gap trackers record the highest known block; move them back so later
+                    # blocks at the freed heights are treated as plain extensions of the chain.
+                    tip = ((), to_number + 1)
+                    db.set(SchemaV1.make_header_chain_gaps_lookup_key(), rlp.encode(tip, sedes=chain_gaps))
+                    db.set(SchemaV1.make_chain_gaps_lookup_key(), rlp.encode(tip, sedes=chain_gaps))
+                self._database.flush()
+            except BaseException:
+                self._database.discard()
+                raise
+            finally:
+                self._forget_head()
+            self._changed.notify_all()
+            return dropped
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[EmbeddedChain]:
+        """Hold the build lock and the chain lock: nothing is sealed, imported or read by others meanwhile."""
+        with self._build_lock, self.lock:
+            yield self
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    def subscribe(self, listener: ChainListener) -> Callable[[], None]:
+        """Call ``listener`` with every `ChainEvent` from now on; return a function that unsubscribes."""
+        return self._subscribers.subscribe(listener)
+
+    def publish(self, event: ChainEvent) -> None:
+        """Send ``event`` to every subscriber (the permissioned mode publishes rollbacks)."""
+        self._subscribers.publish(event)
+
+    # -- development helpers ----------------------------------------------------------------------
+
+    def dev_account(self, address: bytes) -> DevAccount | None:
+        """The development account with this address, if it is one."""
+        wanted = "0x" + address.hex()
+        for account in self.dev_accounts:
+            if account.address.lower() == wanted:
+                return account
+        return None
+
+    def increase_time(self, seconds: int) -> int:
+        """Move the chain clock forward; later blocks carry the later time. Returns the total offset."""
+        with self.lock:
+            self._head_cache = None
+            return self.clock.advance(seconds)
+
+    def set_next_block_timestamp(self, timestamp: int) -> None:
+        """Give the next block exactly ``timestamp``.
+
+        Raises:
+            ValueError: ``timestamp`` is not later than the head's (time never goes back).
+        """
+        with self.lock:
+            head = self.head().timestamp
+            if timestamp <= head:
+                raise ValueError(
+                    f"the next block's timestamp must be later than the head's ({head}); got {timestamp}"
+                )
+            self._head_cache = None
+            self.clock.pin(timestamp)
+
+
+def _header_diff(expected: BlockHeaderAPI, actual: BlockHeaderAPI) -> str:
+    differences = []
+    for name in (
+        "state_root",
+        "receipt_root",
+        "transaction_root",
+        "gas_used",
+        "bloom",
+        "base_fee_per_gas",
+        "extra_data",
+    ):
+        mine, theirs = getattr(actual, name, None), getattr(expected, name, None)
+        if mine != theirs:
+            shown_mine = mine.hex() if isinstance(mine, bytes) else mine
+            shown_theirs = theirs.hex() if isinstance(theirs, bytes) else theirs
+            differences.append(f"{name} is {shown_theirs} in the block, {shown_mine} when re-executed")
+    return "; ".join(differences) or "the header hash differs"
+
+
+__all__ = [
+    "DEFAULT_GAS_LIMIT",
+    "BuiltBlock",
+    "EmbeddedChain",
+    "Sealing",
+    "TransactionLocation",
+]

@@ -1,0 +1,238 @@
+"""Quorum sealing: the extra_data codec, the 2/3 rule, and seal checks when a block is imported."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import rlp
+from eth_keys.datatypes import PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
+
+from registry.chain.consensus.seals import (
+    EMPTY_VANITY,
+    DuplicateSealError,
+    ExtraData,
+    InsufficientSealsError,
+    InvalidSealSignatureError,
+    MalformedExtraDataError,
+    UnknownSealerError,
+    ValidatorSetChangeError,
+    check_seals,
+    majority_size,
+    quorum_size,
+    seal_hash,
+    seal_header,
+    validators_of,
+)
+from registry.chain.consensus.validators import KEYS_FILE, ValidatorKeyring
+from registry.chain.errors import InvalidBlockError
+from tests.chain.permissioned_support import decode, faucet, open_permissioned, signed
+
+addresses = st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=12, unique=True)
+
+
+# -- arithmetic and codec -------------------------------------------------------------------------
+
+
+@given(st.integers(min_value=1, max_value=200))
+def test_quorum_is_the_smallest_count_reaching_two_thirds(n):
+    q = quorum_size(n)
+    assert 3 * q >= 2 * n
+    assert 3 * (q - 1) < 2 * n
+
+
+@given(st.integers(min_value=1, max_value=200))
+def test_majority_is_the_smallest_count_above_half(n):
+    m = majority_size(n)
+    assert 2 * m > n
+    assert 2 * (m - 1) <= n
+
+
+def test_quorum_of_four_validators_is_three():
+    assert quorum_size(4) == 3
+    assert majority_size(4) == 3
+
+
+@given(
+    addresses, st.lists(st.binary(min_size=65, max_size=65), max_size=12), st.binary(min_size=32, max_size=32)
+)
+def test_extra_data_round_trips(validators, seals, vanity):
+    extra = ExtraData(vanity, tuple(sorted(validators)), tuple(seals))
+    decoded = ExtraData.decode(extra.encode())
+    assert decoded == extra
+    assert decoded.without_seals().seals == ()
+    assert rlp.decode(extra.encode()) == [vanity, sorted(validators), list(seals)]
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        (b"\x01\x02", "not RLP|three items"),
+        (rlp.encode([EMPTY_VANITY, [b"\x01" * 20]]), "three items"),
+        (rlp.encode([b"\x00" * 31, [b"\x01" * 20], []]), "vanity"),
+        (rlp.encode([EMPTY_VANITY, [], []]), "no validator"),
+        (rlp.encode([EMPTY_VANITY, [b"\x02" * 20, b"\x01" * 20], []]), "sorted"),
+        (rlp.encode([EMPTY_VANITY, [b"\x01" * 20, b"\x01" * 20], []]), "sorted"),
+        (rlp.encode([EMPTY_VANITY, [b"\x01" * 19], []]), "20-byte"),
+        (rlp.encode([EMPTY_VANITY, [b"\x01" * 20], [b"\x00" * 64]]), "65 bytes"),
+    ],
+)
+def test_malformed_extra_data_is_refused(raw, match):
+    with pytest.raises(MalformedExtraDataError, match=match):
+        ExtraData.decode(raw)
+
+
+# -- genesis and built blocks ------------------------------------------------------------------------
+
+
+def test_genesis_lists_the_configured_validators_and_keys_are_kept(tmp_path):
+    chain, mode = open_permissioned(tmp_path, validators=7)
+    try:
+        listed = validators_of(chain.get_header(0))
+        assert listed == tuple(sorted(k.address for k in mode.keyring.keys))
+        assert len(listed) == 7
+    finally:
+        chain.close()
+    path = tmp_path / KEYS_FILE
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    reopened = ValidatorKeyring.load_or_create(tmp_path, count=2)
+    assert {k.address for k in reopened.keys} == set(listed)
+    assert reopened.operator.address == mode.keyring.operator.address
+
+
+def test_default_is_four_validators():
+    chain, _mode = open_permissioned()
+    try:
+        assert len(validators_of(chain.get_header(0))) == 4
+    finally:
+        chain.close()
+
+
+@pytest.fixture
+def chain_and_mode():
+    chain, mode = open_permissioned(sealing="manual")
+    yield chain, mode
+    chain.close()
+
+
+def _build(chain):
+    """Build (and persist) one block with a transfer from the faucet; return it."""
+    account = faucet(chain)
+    tx = decode(chain, signed(chain, account, to="0x" + "22" * 20, value=1, gas=21_000))
+    built = chain.build_block([tx])
+    assert built.block is not None
+    return built.block
+
+
+def test_built_blocks_carry_a_quorum_of_seals_by_listed_validators(chain_and_mode):
+    chain, _mode = chain_and_mode
+    block = _build(chain)
+    sealers = check_seals(block.header)
+    listed = validators_of(block.header)
+    assert len(sealers) == 3
+    assert set(sealers) <= set(listed)
+
+
+# -- import --------------------------------------------------------------------------------------------
+
+
+def _keys_for(mode, addresses):
+    return [mode.held_key(a) for a in addresses]
+
+
+def _rewind_and_reseal(chain, mode, signers, validators=None, vanity=EMPTY_VANITY):
+    """Build a block, take it back off the chain, and return it resealed by ``signers`` plus the original."""
+    block = _build(chain)
+    chain.rewind(block.number - 1)
+    listed = validators if validators is not None else validators_of(block.header)
+    header = seal_header(block.header, listed, signers, vanity)
+    return block.copy(header=header), block
+
+
+def test_properly_sealed_block_is_imported(chain_and_mode):
+    chain, mode = chain_and_mode
+    listed = validators_of(chain.head())
+    good, original = _rewind_and_reseal(chain, mode, _keys_for(mode, listed[1:]))
+    imported = chain.import_block(good)
+    assert chain.head().hash == imported.hash == good.hash
+    assert original.hash != good.hash  # other sealers, other extra_data
+
+
+def _refused(chain, block, cause):
+    head = chain.head()
+    with pytest.raises(InvalidBlockError) as info:
+        chain.import_block(block)
+    # The specific error is raised as is, or as the cause of a more general refusal.
+    specific = info.value if isinstance(info.value, cause) else info.value.__cause__
+    assert isinstance(specific, cause), info.value
+    assert chain.head() == head
+    return specific
+
+
+def test_block_with_too_few_seals_is_refused(chain_and_mode):
+    chain, mode = chain_and_mode
+    listed = validators_of(chain.head())
+    bad, original = _rewind_and_reseal(chain, mode, _keys_for(mode, listed[:2]))
+    error = _refused(chain, bad, InsufficientSealsError)
+    assert "needs 3 of 4" in str(error)
+    chain.import_block(original)
+
+
+def test_block_sealed_by_a_non_validator_is_refused(chain_and_mode):
+    chain, mode = chain_and_mode
+    listed = validators_of(chain.head())
+    outsider = PrivateKey(os.urandom(32))
+    bad, _ = _rewind_and_reseal(chain, mode, [*_keys_for(mode, listed[:2]), outsider])
+    error = _refused(chain, bad, UnknownSealerError)
+    assert error.sealer == outsider.public_key.to_canonical_address()
+
+
+def test_block_with_a_duplicated_seal_is_refused(chain_and_mode):
+    chain, mode = chain_and_mode
+    listed = validators_of(chain.head())
+    first, second = _keys_for(mode, listed[:2])
+    bad, _ = _rewind_and_reseal(chain, mode, [first, second, first])
+    error = _refused(chain, bad, DuplicateSealError)
+    assert error.sealer == listed[0]
+
+
+def test_block_with_a_garbage_seal_is_refused(chain_and_mode):
+    chain, _mode = chain_and_mode
+    block = _build(chain)
+    chain.rewind(block.number - 1)
+    extra = ExtraData.decode(block.header.extra_data)
+    garbage = ExtraData(extra.vanity, extra.validators, (*extra.seals[:2], b"\x00" * 65))
+    _refused(
+        chain, block.copy(header=block.header.copy(extra_data=garbage.encode())), InvalidSealSignatureError
+    )
+
+
+def test_seals_over_another_header_do_not_count(chain_and_mode):
+    chain, _mode = chain_and_mode
+    block = _build(chain)
+    chain.rewind(block.number - 1)
+    # Same seals, but the header changed after sealing (here: its timestamp): they recover to strangers.
+    tampered = block.header.copy(timestamp=block.header.timestamp + 1)
+    assert seal_hash(tampered) != seal_hash(block.header)
+    with pytest.raises(InvalidBlockError):
+        chain.import_block(block.copy(header=tampered))
+
+
+def test_validator_list_changed_without_a_vote_is_refused(chain_and_mode):
+    chain, mode = chain_and_mode
+    listed = validators_of(chain.head())
+    shrunk = listed[:3]  # drop one validator without any vote; 3 seals of the 3 remaining would be a quorum
+    bad, _ = _rewind_and_reseal(chain, mode, _keys_for(mode, shrunk), validators=shrunk)
+    _refused(chain, bad, ValidatorSetChangeError)
+
+
+def test_validator_list_change_naming_an_unknown_vote_is_refused(chain_and_mode):
+    chain, mode = chain_and_mode
+    listed = validators_of(chain.head())
+    shrunk = listed[1:]
+    bad, _ = _rewind_and_reseal(chain, mode, _keys_for(mode, shrunk), validators=shrunk, vanity=b"\x07" * 32)
+    error = _refused(chain, bad, ValidatorSetChangeError)
+    assert "validator vote" in str(error)

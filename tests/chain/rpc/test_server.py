@@ -1,0 +1,70 @@
+"""JSON-RPC over HTTP: CORS for browser wallets, batches, and a readable GET."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from registry.chain.rpc.dispatcher import RpcDispatcher
+from registry.chain.rpc.server import RpcServerThread
+
+
+@pytest.fixture
+def server(instant_chain):
+    with RpcServerThread(RpcDispatcher(instant_chain)) as running:
+        yield running
+
+
+def post(url, payload, headers=None):
+    body = json.dumps(payload).encode()
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, dict(response.headers), json.loads(response.read())
+
+
+def test_preflight_allows_any_origin_to_post_json(server):
+    request = urllib.request.Request(
+        server.url,
+        method="OPTIONS",
+        headers={
+            "Origin": "http://wallet.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 204
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+        assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_post_answers_with_cors_headers(server, instant_chain):
+    status, headers, body = post(
+        server.url, {"jsonrpc": "2.0", "id": 7, "method": "eth_chainId"}, {"Origin": "http://page.example"}
+    )
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert body == {"jsonrpc": "2.0", "id": 7, "result": hex(instant_chain.chain_id)}
+
+
+def test_batch_over_http(server):
+    _, _, body = post(
+        server.url,
+        [
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
+            {"jsonrpc": "2.0", "id": 2, "method": "net_version", "params": []},
+        ],
+    )
+    assert [item["id"] for item in body] == [1, 2]
+
+
+def test_get_describes_the_endpoint(server, instant_chain):
+    with urllib.request.urlopen(server.url, timeout=10) as response:
+        info = json.loads(response.read())
+    assert info["chainId"] == instant_chain.chain_id
+    assert info["chain"] == "permissionless"
