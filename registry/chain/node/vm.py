@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
 from eth.abc import (
@@ -64,7 +65,9 @@ class ChainClock:
     carries it exactly, and later blocks follow the clock, which was moved up to the pin.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
+        self.wall = wall
+        """The wall clock read by `now` (tests give a fixed one, so no result depends on a second ticking)."""
         self.offset = 0
         """Seconds added to the wall clock."""
         self.pinned: int | None = None
@@ -72,7 +75,7 @@ class ChainClock:
 
     def now(self) -> int:
         """The current chain time in whole seconds."""
-        return int(time.time()) + self.offset
+        return int(self.wall()) + self.offset
 
     def advance(self, seconds: int) -> int:
         """Move the clock ``seconds`` forward (negative values are refused); return the new offset."""
