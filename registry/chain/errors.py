@@ -7,6 +7,10 @@
     │   ├── InsufficientFundsError          balance below gas * fee + value
     │   ├── FeeTooLowError                  max fee below the block's base fee
     │   └── SenderNotPermittedError         the chain's mode refuses this sender (PermissionError)
+    │       ├── UnregisteredSenderError     the identity registry does not know the wallet
+    │       ├── KycExpiredError             its KYC expires before the next block's timestamp
+    │       ├── KycRevokedError             its investor was revoked (for good)
+    │       └── SenderFrozenError           frozen chain-wide by an intervention
     ├── RevertError                         execution reverted; ``data`` holds the revert payload
     ├── ExecutionFailedError                execution failed without revert (out of gas, invalid opcode)
     ├── BlockNotFoundError                  no block, transaction or receipt with that id (LookupError)
@@ -16,6 +20,10 @@
     ├── ChainClosedError                    the chain was closed; reopen it
     ├── ChainDataError                      the data directory holds another or a damaged chain
     └── ChainConnectionError                an external node cannot be reached (ConnectionError)
+
+The permissioned consensus adds its own subclasses of ``InvalidBlockError`` (seal and validator-set
+errors, `registry.chain.consensus.seals`) and of ``ChainError`` (proposal errors,
+`registry.chain.consensus.proposals`); each of those modules draws its part of the tree.
 
 Each class maps to one JSON-RPC error code (``rpc_code``) at the RPC boundary, so a
 client over HTTP sees the same refusal as a caller in process; see ``registry.chain.rpc.dispatcher``.
@@ -68,9 +76,28 @@ class FeeTooLowError(TransactionRejectedError):
 
 
 class SenderNotPermittedError(TransactionRejectedError, PermissionError):
-    """Raised when the chain's mode refuses the sender (e.g. not verified on a permissioned chain)."""
+    """Raised when the chain's mode refuses the sender (e.g. not verified on a permissioned chain).
+
+    The permissioned chain raises one of the subclasses when it knows why; this class itself when the
+    identity registry refuses for a reason it cannot read."""
 
     rpc_code = RPC_TRANSACTION_REJECTED
+
+
+class UnregisteredSenderError(SenderNotPermittedError):
+    """Raised when the identity registry has no record of the sender: a KYC provider must register it."""
+
+
+class KycExpiredError(SenderNotPermittedError):
+    """Raised when the sender's KYC is no longer valid at the timestamp of the next block; renew it."""
+
+
+class KycRevokedError(SenderNotPermittedError):
+    """Raised when the sender belongs to a revoked investor, which is never verified again."""
+
+
+class SenderFrozenError(SenderNotPermittedError):
+    """Raised when an intervention froze the sender chain-wide; a validator quorum must unfreeze it."""
 
 
 class RevertError(ChainError):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eth.abc import SignedTransactionAPI
+from eth.abc import BlockAPI, SignedTransactionAPI
+from eth.constants import ZERO_ADDRESS
 from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -15,7 +16,9 @@ from eth_utils.crypto import keccak
 
 from registry.chain.consensus.kyc import IDENTITY_REGISTRY_ADDRESS
 from registry.chain.consensus.mode import PermissionedMode
+from registry.chain.node.builder import execute_block
 from registry.chain.node.chain import EmbeddedChain, Sealing
+from registry.chain.node.modes import PermissionlessMode
 
 CHAIN_ID = 4_242
 """Chain id of every permissioned chain opened by these tests."""
@@ -66,7 +69,7 @@ def signed(
     target = to_checksum_address(to)
     tx: dict[str, Any] = {
         "type": 2,
-        "chainId": CHAIN_ID,
+        "chainId": chain.chain_id,
         "to": target,
         "value": value,
         "data": data,
@@ -118,3 +121,31 @@ def stranger(chain: EmbeddedChain) -> LocalAccount:
     account: LocalAccount = Account.create()
     fund(chain, account.address)
     return account
+
+
+def revoke(chain: EmbeddedChain, mode: PermissionedMode, wallet: str) -> bytes:
+    """Have the chain operator revoke the investor of ``wallet``; returns the transaction hash."""
+    investor_id = chain.state_view().call(
+        IDENTITY_REGISTRY_ADDRESS, call_data("investorOf(address)", ["address"], [wallet])
+    )
+    data = call_data("revokeInvestor(uint32)", ["uint32"], [int.from_bytes(investor_id, "big")])
+    return chain.send_raw_transaction(
+        signed(chain, mode.keyring.operator, to=IDENTITY_REGISTRY_ADDRESS, data=data)
+    )
+
+
+def unchecked_block(
+    chain: EmbeddedChain, mode: PermissionedMode, transactions: list[SignedTransactionAPI]
+) -> BlockAPI:
+    """A sealed block on the head holding ``transactions``, built WITHOUT the mode's checks, as a rogue
+    node would build it (sealed by a quorum of validators' keys, which this node holds)."""
+    parent = chain.head()
+    outcome = execute_block(
+        chain.py_evm,
+        PermissionlessMode(),
+        parent,
+        transactions,
+        header_params={"coinbase": ZERO_ADDRESS},
+        strict=True,
+    )
+    return outcome.block.copy(header=mode.seal(outcome.block.header))

@@ -37,7 +37,7 @@ def test_only_the_permissioned_chain_refuses_the_outsider(report: DemoReport) ->
 
     own = _outcome(report, "that wallet sends a transaction", "permissioned")
     assert not own.ok
-    assert "not verified by the identity registry" in own.detail
+    assert "is not registered in the identity registry" in own.detail
     assert _outcome(report, "that wallet sends a transaction", "permissionless").ok
 
 

@@ -7,17 +7,22 @@
   that very address on a scratch py-evm state and copying the resulting code and storage into
   the genesis allocation (`identity_registry_genesis`).
 - **Senders.** `KycGate` answers ``isVerified(sender)`` in the state just before a transaction,
-  from one storage read of the sender's record, read once per block while the block has not
-  touched the registry.
+  at the timestamp of the block it would land in (at submission: the next block's, from the
+  chain clock, not the head's), from one storage read of the sender's record, read once per
+  block while the block has not touched the registry. A refusal says why (`KycStatus`:
+  unregistered, expired, revoked) and `kyc_refusal` turns it into the matching
+  `registry.chain.errors.SenderNotPermittedError` subclass, with what to do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
 
-from eth.abc import SignedTransactionAPI, StateAPI
+from eth.abc import ComputationAPI, SignedTransactionAPI, StateAPI
 from eth.constants import CREATE_CONTRACT_ADDRESS, EMPTY_SHA3
 from eth.vm.forks.prague.constants import SET_CODE_TRANSACTION_TYPE
 from eth.vm.message import Message
@@ -27,14 +32,15 @@ from eth_utils.crypto import keccak
 
 from registry.artifacts import load_artifact
 from registry.chain.accounts import ETHER
-from registry.chain.consensus.seals import (
-    short,
+from registry.chain.consensus.seals import short
+from registry.chain.errors import (
+    ChainError,
+    KycExpiredError,
+    KycRevokedError,
+    SenderNotPermittedError,
+    UnregisteredSenderError,
 )
-from registry.chain.errors import ChainError
 from registry.chain.node.modes import GenesisAccount, StateView
-
-if TYPE_CHECKING:
-    pass
 
 IDENTITY_REGISTRY_ADDRESS: Final = Address(bytes.fromhex("1d00000000000000000000000000000000000001"))
 """Where the permissioned chain's identity registry lives from genesis on (``0x1D00…0001``)."""
@@ -55,6 +61,7 @@ OPERATOR_BALANCE: Final = 1_000_000 * ETHER
 """Genesis balance of the chain operator, which pays for KYC registrations."""
 
 _IS_VERIFIED = keccak(text="isVerified(address)")[:4]
+_WALLET_RECORD = keccak(text="walletRecord(address)")[:4]
 _REGISTER_INVESTOR = keccak(text="registerInvestor(address,uint16,uint8,uint40)")[:4]
 _SCRATCH_GAS = 30_000_000
 EMPTY_CODE_HASH: Final = bytes(EMPTY_SHA3)
@@ -168,10 +175,16 @@ def identity_registry_genesis(
 
 
 class _StateReadRecorder:
-    """Wraps a py-evm state and notes every storage slot and balance read through it."""
+    """Wraps a py-evm state and notes every storage slot and balance read through it.
 
-    def __init__(self, state: StateAPI) -> None:
+    Code run through it sees ``block_number`` and ``timestamp`` of the block the checked transaction
+    would land in, which at submission is the next block, not the head whose state is read.
+    """
+
+    def __init__(self, state: StateAPI, block_number: int, timestamp: int) -> None:
         self._state = state
+        self.block_number = block_number
+        self.timestamp = timestamp
         self.storage: dict[tuple[bytes, int, bool], int] = {}
         self.balances: dict[bytes, int] = {}
 
@@ -209,15 +222,107 @@ def known_registry_code_hash() -> bytes:
     )
 
 
-def record_is_verified(record: int, timestamp: int) -> bool:
-    """``IdentityRecord.isVerified``: a wallet's packed record is known, not revoked, and not expired.
+class KycStatus(StrEnum):
+    """What the identity registry says of a wallet at a given time."""
+
+    VERIFIED = "verified"
+    UNREGISTERED = "unregistered"
+    """No record: the wallet was never registered (or was removed from its investor)."""
+    EXPIRED = "expired"
+    """Its KYC expiry is not after the timestamp checked."""
+    REVOKED = "revoked"
+    """Its investor was revoked, for good."""
+    REFUSED = "refused"
+    """``isVerified`` is false and the wallet's record cannot be read (a registry of unknown code)."""
+
+
+def record_expiry(record: int) -> int:
+    """The KYC expiry (a timestamp) in a packed wallet record."""
+    return (record >> 176) & (2**40 - 1)
+
+
+def record_investor(record: int) -> int:
+    """The investor id in a packed wallet record (0 for an unknown wallet)."""
+    return record >> 224
+
+
+def record_status(record: int, timestamp: int) -> KycStatus:
+    """``IdentityRecord.isVerified`` with the reason: a wallet's packed record at ``timestamp``.
 
     Layout (``contracts/src/identity/IIdentityRegistry.sol``): bits 176-215 KYC expiry, bits 216-223
-    flags with bit 7 "revoked"; a zero record is an unknown wallet.
+    flags with bit 7 "revoked", bits 224-255 investor id; a zero record is an unknown wallet. The KYC
+    is valid while ``timestamp < expiry``.
     """
-    expiry = (record >> 176) & (2**40 - 1)
-    revoked = (record >> 216) & 0x80
-    return record != 0 and not revoked and timestamp < expiry
+    if record == 0:
+        return KycStatus.UNREGISTERED
+    if (record >> 216) & 0x80:
+        return KycStatus.REVOKED
+    if timestamp >= record_expiry(record):
+        return KycStatus.EXPIRED
+    return KycStatus.VERIFIED
+
+
+def record_is_verified(record: int, timestamp: int) -> bool:
+    """``IdentityRecord.isVerified``: a wallet's packed record is known, not revoked, and not expired."""
+    return record_status(record, timestamp) is KycStatus.VERIFIED
+
+
+@dataclass(frozen=True)
+class KycVerdict:
+    """The registry's answer for one wallet at one timestamp, with its record when it was read."""
+
+    status: KycStatus
+    timestamp: int
+    """Timestamp of the block the answer is for."""
+    record: int | None = None
+    """The wallet's packed record, when it was read (always for a refusal other than REFUSED)."""
+
+    @property
+    def verified(self) -> bool:
+        """True if the wallet may send."""
+        return self.status is KycStatus.VERIFIED
+
+
+def _utc(timestamp: int) -> str:
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"timestamp {timestamp}"
+
+
+def kyc_refusal(
+    sender: bytes, verdict: KycVerdict, registry: bytes = IDENTITY_REGISTRY_ADDRESS
+) -> SenderNotPermittedError:
+    """The error, with what to do, for a sender the identity registry does not verify.
+
+    The text depends on the sender and the verdict only, so submission and ``eth_estimateGas`` refuse
+    a sender with the same words.
+    """
+    who, where = short(sender), f"the identity registry at {short(registry)} of the permissioned chain"
+    record = verdict.record or 0
+    if verdict.status is KycStatus.UNREGISTERED:
+        return UnregisteredSenderError(
+            f"sender {who} is not registered in {where}, and only KYC'd wallets may send: have a KYC "
+            "provider of that registry register this wallet (registerInvestor, or addWallet for an "
+            "investor it already knows), then send again"
+        )
+    if verdict.status is KycStatus.EXPIRED:
+        expiry = record_expiry(record)
+        return KycExpiredError(
+            f"the KYC of sender {who} (investor #{record_investor(record)} in {where}) is valid until "
+            f"{_utc(expiry)} (timestamp {expiry}), and the next block's timestamp is {verdict.timestamp}: "
+            "have a KYC provider renew it (updateInvestor with a later expiry), then send again"
+        )
+    if verdict.status is KycStatus.REVOKED:
+        return KycRevokedError(
+            f"sender {who} belongs to investor #{record_investor(record)}, which was revoked in {where}; "
+            "a revocation is final and none of that investor's wallets may send again: a KYC provider "
+            "must register the person anew, as a new investor"
+        )
+    return SenderNotPermittedError(
+        f"sender {who} is not verified by {where}, whose code is not the registry this node knows, so the "
+        "reason cannot be read here: ask a KYC provider of that registry to check the wallet's record"
+    )
 
 
 class KycGate:
@@ -262,27 +367,73 @@ class KycGate:
         return self._records_slot is not None
 
     def is_verified(self, sender: bytes, view: StateView, tx: SignedTransactionAPI | None = None) -> bool:
-        """True if the registry verifies ``sender`` in the state of ``view``.
+        """True if the registry verifies ``sender`` in the state of ``view`` (see `check`)."""
+        return self.check(sender, view, tx).verified
+
+    def check(self, sender: bytes, view: StateView, tx: SignedTransactionAPI | None = None) -> KycVerdict:
+        """What the registry says of ``sender`` in the state of ``view``, at ``view.timestamp``.
 
         ``tx``, the transaction about to run in that state, lets later checks of the same block know
         whether the registry may have changed since the block started.
         """
         state = view.state
         sender = bytes(sender)
-        timestamp = int(state.execution_context.timestamp)
+        timestamp = int(view.timestamp)
         if self._records_slot is not None:
-            return record_is_verified(self._record(sender, view, tx), timestamp)
+            record = self._record(sender, view, tx)
+            return KycVerdict(record_status(record, timestamp), timestamp, record)
         key = (sender, view.block_number, timestamp)
         cached = self._verdicts.get(key)
-        if cached is not None and cached.still_holds(state):
-            return cached.verified
-        verdict = self._ask(sender, state)
-        if len(self._verdicts) >= self._max_entries:
-            self._verdicts.clear()
-        self._verdicts[key] = verdict
-        if self._direct_allowed and self._records_slot is None:
-            self._learn(sender, verdict, state, timestamp)
-        return verdict.verified
+        if cached is None or not cached.still_holds(state):
+            cached = self._ask(sender, state, view.block_number, timestamp)
+            if len(self._verdicts) >= self._max_entries:
+                self._verdicts.clear()
+            self._verdicts[key] = cached
+            if self._direct_allowed and self._records_slot is None:
+                self._learn(sender, cached, state, timestamp)
+        if cached.verified:
+            return KycVerdict(KycStatus.VERIFIED, timestamp)
+        return self._explain(sender, state, timestamp)
+
+    def _explain(self, sender: bytes, state: StateAPI, timestamp: int) -> KycVerdict:
+        """Why the registry refuses ``sender``: its record, read with ``walletRecord`` (a refusal is rare)."""
+        try:
+            output = self._view_call(state, _WALLET_RECORD + encode(["address"], [sender]))
+        except ChainError:
+            return KycVerdict(KycStatus.REFUSED, timestamp)
+        if len(output) != 32:
+            return KycVerdict(KycStatus.REFUSED, timestamp)
+        record = int.from_bytes(output, "big")
+        status = record_status(record, timestamp)
+        # A record that reads as verified contradicts isVerified: this registry decides otherwise.
+        if status is KycStatus.VERIFIED:
+            return KycVerdict(KycStatus.REFUSED, timestamp)
+        return KycVerdict(status, timestamp, record)
+
+    def _view_call(self, state: StateAPI, data: bytes) -> bytes:
+        computation = self._run(state, state, data)
+        if computation.is_error:
+            raise ChainError(f"the identity registry's view call failed: {computation.error}")
+        return bytes(computation.output)
+
+    def _run(self, state: StateAPI, runner: StateAPI | _StateReadRecorder, data: bytes) -> ComputationAPI:
+        """Call the registry with ``data`` through ``runner`` (``state`` or its recorder); keep nothing."""
+        zero = Address(b"\x00" * 20)
+        message = Message(
+            gas=1_000_000,
+            to=self.registry,
+            sender=zero,
+            value=0,
+            data=data,
+            code=state.get_code(self.registry),
+            code_address=self.registry,
+        )
+        context = state.get_transaction_context_class()(gas_price=0, origin=zero)
+        snapshot = state.snapshot()
+        try:
+            return state.computation_class.apply_message(runner, message, context)  # type: ignore[arg-type]
+        finally:
+            state.revert(snapshot)
 
     def _record(self, sender: bytes, view: StateView, tx: SignedTransactionAPI | None) -> int:
         """The sender's packed record, read once per base state while the registry is untouched.
@@ -360,24 +511,10 @@ class KycGate:
                     self._direct_allowed = False
                 return
 
-    def _ask(self, sender: bytes, state: StateAPI) -> _Verdict:
+    def _ask(self, sender: bytes, state: StateAPI, block_number: int, timestamp: int) -> _Verdict:
         self.calls += 1
-        recorder = _StateReadRecorder(state)
-        message = Message(
-            gas=1_000_000,
-            to=self.registry,
-            sender=Address(b"\x00" * 20),
-            value=0,
-            data=_IS_VERIFIED + encode(["address"], [sender]),
-            code=state.get_code(self.registry),
-            code_address=self.registry,
-        )
-        context = state.get_transaction_context_class()(gas_price=0, origin=Address(b"\x00" * 20))
-        snapshot = state.snapshot()
-        try:
-            computation = state.computation_class.apply_message(recorder, message, context)  # type: ignore[arg-type]
-        finally:
-            state.revert(snapshot)
+        recorder = _StateReadRecorder(state, block_number, timestamp)
+        computation = self._run(state, recorder, _IS_VERIFIED + encode(["address"], [sender]))
         output = bytes(computation.output)
         # A registry that reverts or answers nonsense verifies nobody: refusing is the safe side.
         verified = not computation.is_error and len(output) == 32 and output[-1] == 1 and not any(output[:-1])

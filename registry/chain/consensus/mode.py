@@ -4,9 +4,10 @@
 
 - **Genesis.** The header lists the validators (`registry.chain.consensus.seals.genesis_extra_data`);
   the state holds the identity registry (`registry.chain.consensus.kyc`).
-- **Senders.** A transaction is refused, at submission and in an imported block, when its sender
-  is frozen chain-wide by an intervention, or when the identity registry does not verify it
-  (`registry.chain.consensus.kyc.KycGate`).
+- **Senders.** A transaction is refused, at submission, at ``eth_estimateGas`` and in an imported
+  block, when its sender is frozen chain-wide by an intervention, or when the identity registry
+  does not verify it at the timestamp of the block it would land in
+  (`registry.chain.consensus.kyc.KycGate`); each refusal has its own error class and says what to do.
 - **Sealing.** Each block is sealed with ``ceil(2N/3)`` seals of the validators whose keys this
   node holds; a validator change approved by a majority vote is applied in the next block.
 - **Governance.** ``validator_votes()`` returns the `registry.chain.consensus.validators.ValidatorVotes`
@@ -53,7 +54,7 @@ from registry.chain.consensus.seals import (
     validators_of,
 )
 from registry.chain.consensus.validators import ValidatorKeyring, ValidatorVotes
-from registry.chain.errors import ChainDataError, ChainError, SenderNotPermittedError
+from registry.chain.errors import ChainDataError, ChainError, SenderFrozenError
 from registry.chain.names import ChainName
 from registry.chain.node.modes import GenesisAccount, StateView
 from registry.errors import ConfigurationError
@@ -68,6 +69,7 @@ from registry.chain.consensus.kyc import (
     GenesisRegistration,
     KycGate,
     identity_registry_genesis,
+    kyc_refusal,
 )
 
 # ---------------------------------------------------------------------------------------------- the mode
@@ -231,25 +233,34 @@ class PermissionedMode:
     # -- ChainMode -------------------------------------------------------------------------------
 
     def check_transaction(self, tx: SignedTransactionAPI, view: StateView) -> None:
-        """Refuse a sender frozen chain-wide or not verified by the identity registry.
+        """Refuse the transaction's sender as `check_sender` does.
 
         Raises:
-            SenderNotPermittedError: the message names the sender and what to do.
+            SenderNotPermittedError: a subclass saying why the sender is refused and what to do.
         """
-        sender = Address(bytes(tx.sender))
-        frozen = self._frozen.get(sender)
+        self.check_sender(bytes(tx.sender), view, tx)
+
+    def check_sender(self, sender: bytes, view: StateView, tx: SignedTransactionAPI | None = None) -> None:
+        """Refuse a sender frozen chain-wide, or not verified by the identity registry at ``view.timestamp``.
+
+        ``tx``, the transaction about to run in ``view``, if any, lets the KYC gate reuse what it read.
+
+        Raises:
+            SenderFrozenError: frozen by an intervention, which the message names.
+            UnregisteredSenderError, KycExpiredError, KycRevokedError, SenderNotPermittedError: the identity
+                registry does not verify the sender; the class and the message say why and what to do.
+        """
+        address = Address(bytes(sender))
+        frozen = self._frozen.get(address)
         if frozen is not None:
-            raise SenderNotPermittedError(
-                f"sender {short(sender)} is frozen chain-wide since block {frozen.since_block} "
+            raise SenderFrozenError(
+                f"sender {short(address)} is frozen chain-wide since block {frozen.since_block} "
                 f"by intervention 0x{frozen.proposal_id.hex()} ({frozen.reason or 'no reason given'}); its "
                 "transactions are refused until a validator quorum unfreezes it"
             )
-        if not self.kyc.is_verified(sender, view, tx):
-            raise SenderNotPermittedError(
-                f"sender {short(sender)} is not verified by the identity registry at "
-                f"{short(IDENTITY_REGISTRY_ADDRESS)} of the permissioned chain: complete KYC (have a KYC "
-                "provider register this wallet, or renew an expired KYC) before sending transactions"
-            )
+        verdict = self.kyc.check(address, view, tx)
+        if not verdict.verified:
+            raise kyc_refusal(address, verdict, IDENTITY_REGISTRY_ADDRESS)
 
     def seal(self, header: BlockHeaderAPI) -> BlockHeaderAPI:
         """Seal ``header`` with a quorum of held validator keys, applying one approved validator change.

@@ -13,10 +13,23 @@ Errors raised here::
     └── SealError                          (also eth_utils.ValidationError, which py-evm expects)
         ├── MalformedExtraDataError        extra_data is not RLP[vanity, validators, seals]
         ├── InvalidSealSignatureError      a seal is not a valid signature
-        ├── UnknownSealerError             a seal recovers to an address outside the validator list
+        ├── SealMismatchError              no seal recovers to a validator: sealed over another header
+        ├── UnknownSealerError             validators sealed, and a seal recovers to none of them
         ├── DuplicateSealError             one validator sealed twice
         ├── InsufficientSealsError         fewer than ceil(2N/3) distinct validator seals
         └── ValidatorSetChangeError        validator list changed without a majority vote
+
+What a seal can tell: ECDSA recovery over this header's seal hash always yields *some* address.
+A seal made by a validator over this very header yields that validator. A seal made over any
+other header (the header was changed after sealing, or the seal was copied from another
+block) yields an unrelated address that nobody holds a key for, and nothing can tell which
+key made it or over what. A seal by a key outside the validator set over this header yields
+that key's address. The last two cannot be told apart from one seal, so the errors say which
+case is likely and why: when not one seal recovers to a validator, the header was almost
+certainly changed after sealing (`SealMismatchError`, no address named); when the others
+do, the odd seal is an outsider's or was copied from elsewhere (`UnknownSealerError`, which
+names the address recovered over this header and says it means something only in the first
+case).
 """
 
 from __future__ import annotations
@@ -86,13 +99,26 @@ class InvalidSealSignatureError(SealError):
     """Raised when a seal is not a recoverable secp256k1 signature."""
 
 
+class SealMismatchError(SealError):
+    """Raised when not one seal of a header recovers to one of its validators over that header: the
+    header was changed after it was sealed (or its seals come from another block, or from keys
+    outside the set; a seal cannot say which)."""
+
+    def __init__(self, message: str, seals: int) -> None:
+        super().__init__(message)
+        self.seals = seals
+        """How many seals the header carries (none of which matches it)."""
+
+
 class UnknownSealerError(SealError):
-    """Raised when a seal recovers to an address that is not one of the header's validators."""
+    """Raised when a header carries validator seals and also one that recovers to an address outside
+    its validator list."""
 
     def __init__(self, message: str, sealer: bytes) -> None:
         super().__init__(message)
         self.sealer = sealer
-        """The 20-byte address that signed without being a validator."""
+        """The address the odd seal recovers to over this header: its signer if it signed this header, a
+        meaningless address if it signed another one."""
 
 
 class DuplicateSealError(SealError):
@@ -237,21 +263,37 @@ def check_seals(header: BlockHeaderAPI) -> tuple[Address, ...]:
     """Check the quorum rule on ``header`` alone and return the validators that sealed it.
 
     Raises:
-        MalformedExtraDataError, InvalidSealSignatureError, UnknownSealerError, DuplicateSealError,
-        InsufficientSealsError: the header breaks the rule; the message names the block and the culprit.
+        MalformedExtraDataError, InvalidSealSignatureError, SealMismatchError, UnknownSealerError,
+        DuplicateSealError, InsufficientSealsError: the header breaks the rule; the message names the
+        block and, where a seal can tell, the culprit (see the module docstring).
     """
     extra = ExtraData.decode(header.extra_data)
     digest = header.copy(extra_data=extra.without_seals().encode()).hash
     allowed = set(extra.validators)
+    where = f"block #{header.block_number}"
+    recovered = [recover_sealer(digest, seal) for seal in extra.seals]
+    foreign = [sealer for sealer in recovered if sealer not in allowed]
+    if foreign and len(foreign) == len(recovered):
+        raise SealMismatchError(
+            f"{where}: none of its {len(recovered)} seal(s) recovers to one of its {len(allowed)} "
+            "validators over this header, so they were made over a different header: most likely the "
+            "header was changed after it was sealed, or the seals were copied from another block (keys "
+            "outside the validator set would look the same). No signer can be named: a seal over another "
+            "header recovers to a meaningless address. Take the block as its validators sealed it",
+            len(recovered),
+        )
+    if foreign:
+        odd = foreign[0]
+        raise UnknownSealerError(
+            f"{where} carries {len(recovered) - len(foreign)} seal(s) of its validators and "
+            f"{len(foreign)} that recover(s) to no validator: over this header one recovers to "
+            f"{short(odd)}. Either that key, which is not one of the {len(allowed)} validators, sealed "
+            "this header, or the seal was made over another header (copied from another block), and then "
+            "the address means nothing",
+            odd,
+        )
     sealers: list[Address] = []
-    for seal in extra.seals:
-        sealer = recover_sealer(digest, seal)
-        if sealer not in allowed:
-            raise UnknownSealerError(
-                f"block #{header.block_number} carries a seal of {short(sealer)}, which is not one of its "
-                f"{len(allowed)} validators",
-                sealer,
-            )
+    for sealer in recovered:
         if sealer in sealers:
             raise DuplicateSealError(
                 f"block #{header.block_number} carries the seal of validator {short(sealer)} twice; "

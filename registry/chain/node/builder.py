@@ -57,9 +57,11 @@ VIEW_CALL_GAS = 10_000_000
 class VMStateView:
     """A `StateView` over a py-evm state: what a mode sees when it checks a transaction."""
 
-    def __init__(self, state: StateAPI, block_number: int) -> None:
+    def __init__(self, state: StateAPI, block_number: int, timestamp: int | None = None) -> None:
         self._state = state
         self._block_number = block_number
+        # None: the state's own block (building, importing), whose context carries its timestamp.
+        self._timestamp = timestamp
 
     @property
     def state(self) -> StateAPI:
@@ -70,6 +72,13 @@ class VMStateView:
     def block_number(self) -> int:
         """Number of the block the checked transaction would land in."""
         return self._block_number
+
+    @property
+    def timestamp(self) -> int:
+        """Timestamp of the block the checked transaction would land in."""
+        if self._timestamp is None:
+            return int(self._state.execution_context.timestamp)
+        return self._timestamp
 
     def call(self, to: bytes, data: bytes, sender: bytes | None = None) -> bytes:
         """Run a read-only message call to ``to`` and return its output; the state is left untouched.

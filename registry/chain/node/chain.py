@@ -4,8 +4,9 @@ Life of a transaction::
 
     submit / send_raw_transaction --checks--> pool --builder--> block --seal--> SQLite commit --> listeners
 
-- *Submission* checks the transaction against the head state (signature, chain id, gas,
-  fee, funds, nonce, and the mode's `check_transaction`) and returns its hash at once.
+- *Submission* checks the transaction against the head state (signature, chain id, gas;
+  then the mode's `check_transaction`, at the timestamp the next block will carry; then
+  fee, funds, nonce) and returns its hash at once.
 - The *builder* seals a block as soon as the pool holds work, packing every ready
   transaction (several per sender, nonces in order) up to the constant block gas limit.
   A burst of transactions therefore lands in a few blocks, not one block each. Three
@@ -401,6 +402,17 @@ class EmbeddedChain:
         self._head_cache = entry
         return entry
 
+    def next_block_view(self) -> VMStateView:
+        """A `StateView` of the head state as the next block will see it: its number and the timestamp
+        the chain clock gives it (what submission checks a sender against)."""
+        with self.lock:
+            self._ensure_open()
+            head, state = self._head()[1:3]
+            return self._next_view(head, state)
+
+    def _next_view(self, head: BlockHeaderAPI, state: StateAPI) -> VMStateView:
+        return VMStateView(state, int(head.block_number) + 1, self.clock.next_timestamp(int(head.timestamp)))
+
     def next_base_fee(self) -> int:
         """The base fee per gas of the next block."""
         with self.lock:
@@ -508,8 +520,19 @@ class EmbeddedChain:
     def estimate_gas(
         self, tx: SignedTransactionAPI | Any, sender: bytes, header: BlockHeaderAPI | None = None
     ) -> int:
-        """The smallest gas limit with which ``tx`` succeeds after ``header``; see `Calls.estimate_gas`."""
+        """The smallest gas limit with which ``tx`` succeeds after ``header``; see `Calls.estimate_gas`.
+
+        A sender the mode refuses is refused here too, with the error submission would give, checked
+        as submission checks it (head state, next block's timestamp) whichever block is asked: an
+        estimate is how a wallet learns, before signing, whether the chain will take the
+        transaction. The zero address (no ``from`` given) is no sender and is not checked.
+
+        Raises:
+            SenderNotPermittedError (from the mode), RevertError, ExecutionFailedError.
+        """
         with self.lock:
+            if bytes(sender) != bytes(ZERO_ADDRESS):
+                self.mode.check_sender(bytes(sender), self.next_block_view())
             return self._calls.estimate_gas(tx, sender, header or self.head())
 
     def unsigned_transaction(
@@ -592,6 +615,8 @@ class EmbeddedChain:
             raise InvalidTransactionError(
                 f"{shown} asks for {tx.gas} gas, more than the block gas limit {head.gas_limit}"
             )
+        # The mode first: a sender it refuses (not KYC'd, frozen) cannot fix that by adding funds.
+        self.mode.check_transaction(tx, self._next_view(head, state))
         if tx.max_fee_per_gas < base_fee:
             raise FeeTooLowError(
                 f"max fee per gas less than block base fee: {shown} offers {tx.max_fee_per_gas} wei, "
@@ -609,7 +634,6 @@ class EmbeddedChain:
             raise NonceError(
                 f"nonce too low: {shown} has nonce {tx.nonce}, the account's next nonce is {account_nonce}"
             )
-        self.mode.check_transaction(tx, VMStateView(state, int(head.block_number) + 1))
 
     # -- sealing --------------------------------------------------------------------------------
 

@@ -30,11 +30,18 @@ The contract, in the order the chain calls each member:
 ``check_transaction(tx, view)``
     Decide whether ``tx.sender`` may send ``tx``; raise a `registry.chain.errors.ChainError`
     subclass (``SenderNotPermittedError`` for the permissioned refusal) to refuse. The chain
-    calls it (1) at submission, against the head state, before the transaction enters the
-    pool; (2) while building a block, against the state just before that transaction (a
-    transaction refused there is dropped from the pool and reported as failed); (3) while
-    importing a block, for every transaction, against the state just before it: a refusal
-    makes the whole block invalid. ``view`` is a `StateView`; it must not be modified.
+    calls it (1) at submission, against the head state and the timestamp the next block will
+    carry, before the transaction enters the pool and before its fee, funds and nonce are
+    checked (a sender the mode refuses learns that first); (2) while building a block, against
+    the state just before that transaction (a transaction refused there is dropped from the
+    pool and reported as failed); (3) while importing a block, for every transaction, against
+    the state just before it: a refusal makes the whole block invalid. ``view`` is a
+    `StateView`; it must not be modified.
+``check_sender(sender, view)``
+    The part of ``check_transaction`` that depends on the sender alone. The chain calls it
+    before estimating gas (``eth_estimateGas``), against the head state and the next block's
+    timestamp, so that a wallet shows the refusal before anything is signed; it raises what
+    submission would raise for that sender.
 ``seal(header)``
     Called by the block builder once the header is complete (state root, receipts, gas
     used, timestamp). Return the header to persist: a sealing mode returns
@@ -87,6 +94,12 @@ class StateView(Protocol):
         """Number of the block being built or imported (head + 1 at submission)."""
         ...
 
+    @property
+    def timestamp(self) -> int:
+        """Timestamp of that block: the one being built or imported, or at submission the one the
+        chain clock gives the next block (the head's state may be older)."""
+        ...
+
     def call(self, to: bytes, data: bytes, sender: bytes | None = None) -> bytes:
         """Run a read-only message call against this state and return its output.
 
@@ -118,6 +131,10 @@ class ChainMode(Protocol):
 
     def check_transaction(self, tx: SignedTransactionAPI, view: StateView) -> None:
         """Raise a ChainError if ``tx.sender`` may not send ``tx`` in the state of ``view``."""
+        ...
+
+    def check_sender(self, sender: bytes, view: StateView) -> None:
+        """Raise a ChainError if ``sender`` may not send at all in the state of ``view``."""
         ...
 
     def seal(self, header: BlockHeaderAPI) -> BlockHeaderAPI:
@@ -157,6 +174,9 @@ class PermissionlessMode:
 
     def check_transaction(self, tx: SignedTransactionAPI, view: StateView) -> None:
         """Every signed transaction may be sent; nonce and funds are checked by the chain."""
+
+    def check_sender(self, sender: bytes, view: StateView) -> None:
+        """Every sender may send."""
 
     def seal(self, header: BlockHeaderAPI) -> BlockHeaderAPI:
         """No seal: the header is persisted as built."""

@@ -19,6 +19,7 @@ from registry.chain.rpc.dispatcher import RpcDispatcher
 from registry.chain.rpc.provider import EmbeddedProvider
 from registry.chain.rpc.server import RpcServerThread
 from tests.chain.conformance import GWEI, ChainConformance, ConformanceTarget
+from tests.chain.permissioned_support import register
 
 CHAIN_ID = 4_343
 
@@ -79,14 +80,43 @@ class TestEmbeddedPermissioned(ChainConformance):
         chain = _open(tmp_path / "permissioned")
         w3 = _web3(EmbeddedProvider(chain))
         accounts = [account.account for account in chain.dev_accounts[:4]]
+
+        def permit(address: str) -> None:
+            assert isinstance(chain.mode, PermissionedMode)
+            chain.wait_until_mined(register(chain, chain.mode, address))
+
         yield ConformanceTarget(
-            name="embedded-permissioned", w3=w3, accounts=accounts, extra={"chain": chain}
+            name="embedded-permissioned", w3=w3, accounts=accounts, extra={"chain": chain}, permit=permit
         )
         chain.close()
 
     def test_an_unverified_sender_is_refused_with_a_kyc_message(self, target):
         message = _refused_sender_message(target.w3, target.accounts[0])
         assert "KYC" in message
+
+    def test_an_unfunded_unverified_sender_is_told_about_kyc_first(self, target):
+        w3 = target.w3
+        pauper = Account.create()
+        tx = {
+            "type": 2,
+            "chainId": CHAIN_ID,
+            "nonce": 0,
+            "to": target.accounts[0].address,
+            "value": 10**18,
+            "gas": 21_000,
+            "maxFeePerGas": 50 * GWEI,
+            "maxPriorityFeePerGas": GWEI,
+        }
+        with pytest.raises(Web3RPCError) as sent:
+            w3.eth.send_raw_transaction(pauper.sign_transaction(tx).raw_transaction)
+        with pytest.raises(Web3RPCError) as estimated:
+            w3.eth.estimate_gas({"from": pauper.address, "to": target.accounts[0].address, "value": 10**18})
+        for refusal in (sent.value, estimated.value):
+            assert "not registered" in str(refusal)
+            assert "insufficient funds" not in str(refusal).lower()
+        # The wallet sees, before signing, exactly what submission would answer.
+        assert estimated.value.rpc_response is not None and sent.value.rpc_response is not None
+        assert estimated.value.rpc_response["error"] == sent.value.rpc_response["error"]
 
     def test_every_block_carries_a_quorum_of_validator_seals(self, target):
         w3 = target.w3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from eth.constants import ZERO_ADDRESS
 from eth_account import Account
 
 from registry.artifacts import load_artifact
@@ -13,9 +12,13 @@ from registry.chain.consensus.kyc import (
     KycGate,
     identity_registry_genesis,
 )
-from registry.chain.errors import InvalidBlockError, SenderNotPermittedError
-from registry.chain.node.builder import execute_block
-from registry.chain.node.modes import PermissionlessMode
+from registry.chain.errors import (
+    InvalidBlockError,
+    KycExpiredError,
+    KycRevokedError,
+    SenderNotPermittedError,
+    UnregisteredSenderError,
+)
 from tests.chain.permissioned_support import (
     call_data,
     decode,
@@ -24,8 +27,10 @@ from tests.chain.permissioned_support import (
     is_verified,
     open_permissioned,
     register,
+    revoke,
     signed,
     stranger,
+    unchecked_block,
 )
 
 ZERO = "0x" + "00" * 20
@@ -119,25 +124,107 @@ def test_expired_kyc_is_refused(permissioned):
         chain.send_raw_transaction(signed(chain, outsider, to=ZERO, gas=21_000))
 
 
-def _unchecked_block(chain, mode, transactions):
-    """A sealed block holding ``transactions`` built WITHOUT the sender check, as a rogue node would."""
-    parent = chain.head()
-    outcome = execute_block(
-        chain.py_evm,
-        PermissionlessMode(),
-        parent,
-        transactions,
-        header_params={"coinbase": ZERO_ADDRESS},
-        strict=True,
-    )
-    return outcome.block.copy(header=mode.seal(outcome.block.header))
+def _unsigned_transfer(chain, value=1):
+    return chain.unsigned_transaction(to=bytes.fromhex(ZERO[2:]), data=b"", value=value)
+
+
+def _address(account):
+    return bytes.fromhex(account.address[2:])
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_unregistered_expired_and_revoked_senders_each_get_their_own_error(direct):
+    chain, mode = open_permissioned(sealing="instant")
+    try:
+        mode.kyc = KycGate(direct_reads=direct)
+        chain.send_raw_transaction(signed(chain, faucet(chain), to=ZERO, gas=21_000))  # learn the layout
+        unknown, expiring, revoked = stranger(chain), stranger(chain), stranger(chain)
+        expiry = chain.head().timestamp + 3_600
+        register(chain, mode, expiring.address, expiry=expiry)
+        register(chain, mode, revoked.address)
+        revoke(chain, mode, revoked.address)
+        chain.increase_time(2 * 3_600)
+        expected = [
+            (unknown, UnregisteredSenderError, ["is not registered", "register this wallet"]),
+            (expiring, KycExpiredError, [f"valid until {_utc(expiry)}", "renew"]),
+            (revoked, KycRevokedError, ["was revoked", "register the person anew"]),
+        ]
+        for account, error, phrases in expected:
+            with pytest.raises(error) as info:
+                chain.send_raw_transaction(signed(chain, account, to=ZERO, gas=21_000))
+            assert isinstance(info.value, SenderNotPermittedError)  # existing callers still catch them
+            assert account.address in str(info.value)
+            for phrase in phrases:
+                assert phrase in str(info.value)
+        assert mode.kyc.direct is direct
+    finally:
+        chain.close()
+
+
+def _utc(timestamp):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_kyc_expiry_is_checked_against_the_next_blocks_timestamp(direct):
+    chain, mode = open_permissioned(sealing="manual")
+    try:
+        mode.kyc = KycGate(direct_reads=direct)
+        outsider = Account.create()
+        fund(chain, outsider.address)
+        chain.seal_pending()
+        expiry = chain.head().timestamp + 10_000
+        register(chain, mode, outsider.address, expiry=expiry)
+        chain.seal_pending()
+        # The next block carries the last second of the KYC: accepted, and it lands.
+        chain.set_next_block_timestamp(expiry - 1)
+        landed = chain.send_raw_transaction(signed(chain, outsider, to=ZERO, value=1, gas=21_000))
+        chain.seal_pending()
+        assert chain.find_transaction(landed) is not None
+        head = chain.head()
+        assert head.timestamp == expiry - 1
+        assert is_verified(chain, outsider.address)  # at the head's time the KYC still holds ...
+        # ... but the next block cannot be earlier than the expiry: refused now, not dropped at sealing.
+        late = signed(chain, outsider, to=ZERO, value=2, gas=21_000)
+        with pytest.raises(KycExpiredError) as refused:
+            chain.send_raw_transaction(late)
+        assert f"next block's timestamp is {expiry}" in str(refused.value)
+        assert chain.pending_count() == 0
+        with pytest.raises(KycExpiredError):
+            chain.estimate_gas(_unsigned_transfer(chain), _address(outsider))
+    finally:
+        chain.close()
+
+
+def test_estimate_gas_refuses_an_unverified_sender_with_the_submission_error(permissioned):
+    chain, _mode = permissioned
+    outsider = stranger(chain)
+    with pytest.raises(UnregisteredSenderError) as estimated:
+        chain.estimate_gas(_unsigned_transfer(chain), _address(outsider))
+    with pytest.raises(UnregisteredSenderError) as submitted:
+        chain.send_raw_transaction(signed(chain, outsider, to=ZERO, value=1, gas=21_000))
+    assert str(estimated.value) == str(submitted.value)
+    # A KYC'd sender, and a call that names no sender at all, are estimated as usual.
+    assert chain.estimate_gas(_unsigned_transfer(chain), _address(faucet(chain))) == 21_000
+    assert chain.estimate_gas(_unsigned_transfer(chain, value=0), b"\x00" * 20) == 21_000
+
+
+def test_an_unfunded_unverified_sender_is_told_about_kyc_first(permissioned):
+    chain, _mode = permissioned
+    pauper = Account.create()
+    with pytest.raises(UnregisteredSenderError):
+        chain.send_raw_transaction(signed(chain, pauper, to=ZERO, value=10**18, gas=21_000))
+    with pytest.raises(UnregisteredSenderError):
+        chain.estimate_gas(_unsigned_transfer(chain, value=10**18), _address(pauper))
 
 
 def test_block_with_an_unverified_sender_is_refused_on_import(permissioned):
     chain, mode = permissioned
     outsider = stranger(chain)
     rogue = decode(chain, signed(chain, outsider, to=ZERO, gas=21_000))
-    block = _unchecked_block(chain, mode, [rogue])
+    block = unchecked_block(chain, mode, [rogue])
     head = chain.head()
     with pytest.raises(InvalidBlockError) as info:
         chain.import_block(block)
@@ -146,7 +233,7 @@ def test_block_with_an_unverified_sender_is_refused_on_import(permissioned):
     assert chain.head() == head
     # The same block without the rogue transaction is fine: the refusal is about the sender.
     honest = decode(chain, signed(chain, faucet(chain), to=ZERO, gas=21_000))
-    chain.import_block(_unchecked_block(chain, mode, [honest]))
+    chain.import_block(unchecked_block(chain, mode, [honest]))
     assert chain.head().block_number == head.block_number + 1
 
 
@@ -211,13 +298,7 @@ def test_kyc_gate_answers_exactly_like_the_registry(permissioned, direct):
     register(chain, mode, expiring.address, expiry=now + 100)
     revoked = stranger(chain)
     register(chain, mode, revoked.address)
-    investor_id = chain.state_view().call(
-        IDENTITY_REGISTRY_ADDRESS, call_data("investorOf(address)", ["address"], [revoked.address])
-    )
-    revoke = call_data("revokeInvestor(uint32)", ["uint32"], [int.from_bytes(investor_id, "big")])
-    chain.send_raw_transaction(
-        signed(chain, mode.keyring.operator, to=IDENTITY_REGISTRY_ADDRESS, data=revoke)
-    )
+    revoke(chain, mode, revoked.address)
     wallets = [
         *(a.address for a in chain.dev_accounts),
         expiring.address,
