@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from eth_utils.crypto import keccak
 
 from registry.chain.consensus.kyc import IDENTITY_REGISTRY_ADDRESS
 from registry.chain.consensus.mode import PermissionedMode
+from registry.chain.consensus.seals import canonical_validator_list, quorum_size, seal_header
 from registry.chain.node.builder import execute_block
 from registry.chain.node.chain import EmbeddedChain, Sealing
 from registry.chain.node.modes import PermissionlessMode
@@ -149,3 +151,18 @@ def unchecked_block(
         strict=True,
     )
     return outcome.block.copy(header=mode.seal(outcome.block.header))
+
+
+def block_naming_vote(
+    chain: EmbeddedChain, mode: PermissionedMode, vote_id: bytes, validators: Sequence[bytes]
+) -> BlockAPI:
+    """A block on the head holding a transfer, listing ``validators``, naming ``vote_id`` in its vanity and
+    sealed by a quorum of them: what a colluding quorum (or a replaying node) could produce."""
+    parent = chain.head()
+    tx = decode(chain, signed(chain, faucet(chain), to="0x" + "00" * 20, gas=21_000))
+    outcome = execute_block(
+        chain.py_evm, mode, parent, [tx], header_params={"coinbase": ZERO_ADDRESS}, strict=True
+    )
+    listed = canonical_validator_list(validators)
+    keys = [key for key in (mode.held_key(v) for v in listed) if key is not None][: quorum_size(len(listed))]
+    return outcome.block.copy(header=seal_header(outcome.block.header, listed, keys, vanity=bytes(vote_id)))

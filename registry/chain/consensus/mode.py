@@ -41,7 +41,7 @@ from registry.chain.consensus.proposals import (
     collect_signers,
     parse_address,
 )
-from registry.chain.consensus.quorum import QuorumConsensus
+from registry.chain.consensus.quorum import QuorumConsensus, canonical_enactment
 from registry.chain.consensus.seals import (
     EMPTY_VANITY,
     EXTRA_DATA_MAX_BYTES,
@@ -222,7 +222,7 @@ class PermissionedMode:
     def is_canonical(self, number: int, block_hash: bytes) -> bool:
         """True if ``block_hash`` is the canonical block ``number``."""
         try:
-            return bytes(self.chain.get_header(number).hash) == bytes(block_hash)
+            return bytes(self.chain.get_header(int(number)).hash) == bytes(block_hash)
         except ChainError:
             return False
 
@@ -351,6 +351,14 @@ class PermissionedMode:
                 record.proposal.kind is not ProposalKind.VALIDATOR_VOTE
                 or record.status is not ProposalStatus.APPROVED
             ):
+                continue
+            enacted = canonical_enactment(self.store, record.id, self.is_canonical)
+            if enacted is not None:
+                # The record is out of step with the history: the vote took effect already, and never twice.
+                record.status = ProposalStatus.EXECUTED
+                record.executed_at_block = enacted.block_number
+                record.outcome = {**record.outcome, "blockHash": "0x" + enacted.block_hash.hex()}
+                self.store.save(record)
                 continue
             message = record.proposal.message
             try:

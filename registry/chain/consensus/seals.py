@@ -17,7 +17,8 @@ Errors raised here::
         ├── UnknownSealerError             validators sealed, and a seal recovers to none of them
         ├── DuplicateSealError             one validator sealed twice
         ├── InsufficientSealsError         fewer than ceil(2N/3) distinct validator seals
-        └── ValidatorSetChangeError        validator list changed without a majority vote
+        └── ValidatorSetChangeError        validator list or vanity not explained by a majority vote
+            └── VoteAlreadyExecutedError   the vanity names a vote that already took effect
 
 What a seal can tell: ECDSA recovery over this header's seal hash always yields *some* address.
 A seal made by a validator over this very header yields that validator. A seal made over any
@@ -142,7 +143,20 @@ class InsufficientSealsError(SealError):
 
 
 class ValidatorSetChangeError(SealError):
-    """Raised when a header's validators differ from its parent's without a majority vote to justify it."""
+    """Raised when a header's validators differ from its parent's without a majority vote to justify it,
+    or its vanity names a vote it does not enact."""
+
+
+class VoteAlreadyExecutedError(ValidatorSetChangeError):
+    """Raised when a header names, in its vanity, a validator vote that already took effect on the
+    canonical chain: a vote takes effect once."""
+
+    def __init__(self, message: str, proposal_id: bytes, block_number: int) -> None:
+        super().__init__(message)
+        self.proposal_id = proposal_id
+        """The vote named."""
+        self.block_number = block_number
+        """The canonical block where it took effect."""
 
 
 # ---------------------------------------------------------------------------------------------- extra_data

@@ -11,7 +11,7 @@ from registry.chain.consensus.proposals import (
     ProposalStatus,
     QuorumNotReachedError,
 )
-from registry.chain.consensus.seals import validators_of
+from registry.chain.consensus.seals import VoteAlreadyExecutedError, validators_of
 from registry.chain.errors import (
     BlockNotFoundError,
     ImmutableChainError,
@@ -23,6 +23,7 @@ from registry.chain.events import ChainEvent, NewBlock, Rollback
 from registry.chain.node.modes import PermissionlessMode
 from registry.chain.rpc.dispatcher import RpcDispatcher
 from tests.chain.permissioned_support import (
+    block_naming_vote,
     decode,
     faucet,
     open_permissioned,
@@ -248,6 +249,10 @@ def test_rollback_below_a_validator_change_applies_the_change_again(permissioned
     assert [c.block_number for c in votes.history(include_dropped=True)] == [k + 1, k + 1]
     assert len(votes.history()) == 1
     assert votes.history()[0].block_hash == chain.get_header(k + 1).hash
+    # It took effect again once, and only once: a new block naming it is not taken.
+    with pytest.raises(VoteAlreadyExecutedError):
+        chain.import_block(block_naming_vote(chain, mode, change.id, list(validators)))
+    assert len(votes.history(include_dropped=True)) == 2
 
 
 def test_interventions_survive_a_restart(tmp_path):

@@ -17,6 +17,7 @@ from registry.chain.consensus.proposals import (
 )
 from registry.chain.consensus.seals import (
     ValidatorSetChangeError,
+    VoteAlreadyExecutedError,
     check_seals,
     quorum_size,
     seal_header,
@@ -24,7 +25,7 @@ from registry.chain.consensus.seals import (
     validators_of,
 )
 from registry.chain.errors import InvalidBlockError
-from tests.chain.permissioned_support import decode, faucet, open_permissioned, signed
+from tests.chain.permissioned_support import block_naming_vote, decode, faucet, open_permissioned, signed
 
 
 def _sign(desk, record, validators):
@@ -204,3 +205,70 @@ def test_a_signature_made_for_another_chain_does_not_count(permissioned):
     with pytest.raises(InvalidProposalSignatureError):
         votes.add_signature(record.id, validators[1], elsewhere.sign(mode.held_key(validators[1])))
     assert votes.get(record.id).signatures == {}
+
+
+def test_an_executed_vote_takes_effect_once_even_in_a_block_sealed_by_a_quorum(permissioned):
+    chain, mode = permissioned
+    votes = mode.validator_votes()
+    founders = validators_of(chain.head())
+    newcomer = mode.keyring.generate("institution-5").address
+    added = _sign(votes, votes.propose("add", newcomer), founders)
+    removed = _sign(votes, votes.propose("remove", newcomer), founders)
+    assert removed.status is ProposalStatus.EXECUTED
+    assert validators_of(chain.head()) == founders
+    history = votes.history(include_dropped=True)
+    head = chain.head()
+
+    # Replaying the executed "add" would bring back a validator that a later vote removed.
+    replay = block_naming_vote(chain, mode, added.id, [*founders, newcomer])
+    with pytest.raises(VoteAlreadyExecutedError) as info:
+        chain.import_block(replay)
+    assert info.value.proposal_id == added.id
+    assert info.value.block_number == added.executed_at_block
+    assert "takes effect once" in str(info.value)
+    # Naming it without changing the list is refused too: a vanity names the vote its block enacts.
+    with pytest.raises(VoteAlreadyExecutedError):
+        chain.import_block(block_naming_vote(chain, mode, added.id, founders))
+
+    assert chain.head() == head
+    assert validators_of(chain.head()) == founders
+    record = votes.get(added.id)
+    assert (record.executed_at_block, record.outcome["blockHash"]) == (
+        added.executed_at_block,
+        added.outcome["blockHash"],
+    )
+    assert votes.history(include_dropped=True) == history
+
+
+def test_a_block_that_keeps_the_validators_has_an_empty_vanity(permissioned):
+    chain, mode = permissioned
+    votes = mode.validator_votes()
+    validators = validators_of(chain.head())
+    pending = votes.propose("remove", validators[0])  # open, not executed
+    with pytest.raises(ValidatorSetChangeError, match="keeps its parent's validators"):
+        chain.import_block(block_naming_vote(chain, mode, pending.id, validators))
+
+
+def test_the_sealing_side_never_enacts_a_vote_twice(tmp_path):
+    chain, mode = open_permissioned(tmp_path)
+    votes = mode.validator_votes()
+    founders = validators_of(chain.head())
+    newcomer = mode.keyring.generate("institution-5").address
+    added = _sign(votes, votes.propose("add", newcomer), founders)
+    _sign(votes, votes.propose("remove", newcomer), founders)
+    # A record out of step with the history (as an older or interrupted node could leave it) says the
+    # executed "add" is approved again; it was stored, and the node restarts.
+    stale = votes.get(added.id)
+    stale.status = ProposalStatus.APPROVED
+    mode.store.save(stale)
+    chain.close()
+    chain, mode = open_permissioned(tmp_path)
+    try:
+        votes = mode.validator_votes()
+        block = chain.mine()
+        assert validators_of(block.header) == founders
+        assert votes.get(added.id).status is ProposalStatus.EXECUTED
+        assert votes.get(added.id).executed_at_block == added.executed_at_block
+        assert len(votes.history(include_dropped=True)) == 2
+    finally:
+        chain.close()
