@@ -11,6 +11,9 @@ process crash (only a power loss may drop the last ones).
 Reads go through a bounded cache of recently used entries so that the trie nodes
 touched by every transaction (the sender's account, a token's balances) are not read
 from SQLite each time.
+
+A chain kept in memory uses the same buffer over a `MemoryStore`, so that a discarded
+write (a block that failed halfway, an abandoned atomic change) is dropped there too.
 """
 
 from __future__ import annotations
@@ -18,17 +21,56 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
-from eth.db.backends.memory import MemoryDB
 
 from registry.chain.errors import ChainDataError
 
 _DELETED: Final = None
 DEFAULT_CACHE_ENTRIES: Final = 100_000
 """Entries kept in the read cache; trie nodes are 100-600 bytes, so about 50 MB at most."""
+
+
+class KeyValueStore(Protocol):
+    """Where `BlockBufferedDB` commits its writes."""
+
+    def get(self, key: bytes) -> bytes | None:
+        """The value stored under ``key``, or None."""
+        ...
+
+    def write_batch(self, puts: dict[bytes, bytes], deletes: list[bytes]) -> None:
+        """Apply ``puts`` and ``deletes``: all of them or none."""
+        ...
+
+    def close(self) -> None:
+        """Release the store."""
+        ...
+
+
+class MemoryStore:
+    """A key-value table in memory (nothing survives the process), written in batches like `SQLiteStore`."""
+
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> bytes | None:
+        """The value stored under ``key``, or None."""
+        return self._data.get(key)
+
+    def write_batch(self, puts: dict[bytes, bytes], deletes: list[bytes]) -> None:
+        """Apply ``puts`` and ``deletes`` (one lock, so a reader never sees half a batch of one key set)."""
+        with self._lock:
+            for key in deletes:
+                self._data.pop(key, None)
+            self._data.update(puts)
+
+    def close(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._data.clear()
 
 
 class SQLiteStore:
@@ -91,7 +133,7 @@ class SQLiteStore:
 class BlockBufferedDB(BaseDB):
     """A py-evm database over a `SQLiteStore` that holds writes in memory until `flush`."""
 
-    def __init__(self, store: SQLiteStore, cache_entries: int = DEFAULT_CACHE_ENTRIES) -> None:
+    def __init__(self, store: KeyValueStore, cache_entries: int = DEFAULT_CACHE_ENTRIES) -> None:
         self.store = store
         """Where flushed writes go."""
         self._pending: dict[bytes, bytes | None] = {}
@@ -160,6 +202,8 @@ class BlockBufferedDB(BaseDB):
             self._pending.clear()
 
     def _remember(self, key: bytes, value: bytes) -> None:
+        if self._cache_entries <= 0:
+            return
         cache = self._cache
         cache[key] = value
         if len(cache) > self._cache_entries:
@@ -170,41 +214,37 @@ class BlockBufferedDB(BaseDB):
 
 
 class ChainDatabase:
-    """The database of one chain: py-evm's `AtomicDB` plus flush and close.
+    """The database of one chain: py-evm's `AtomicDB` over a `BlockBufferedDB`, plus flush and close.
 
-    ``path=None`` keeps everything in memory (nothing survives `close`).
+    ``path=None`` keeps everything in memory (nothing survives `close`); writes are buffered and
+    committed (or discarded) the same way.
     """
 
     def __init__(self, path: Path | None, cache_entries: int = DEFAULT_CACHE_ENTRIES) -> None:
         self.path = path
         """The SQLite file, or None in memory."""
-        self._buffer: BlockBufferedDB | None
-        if path is None:
-            self._buffer = None
-            self.db = AtomicDB(MemoryDB())
-        else:
-            self._buffer = BlockBufferedDB(SQLiteStore(path), cache_entries)
-            self.db = AtomicDB(self._buffer)
+        # In memory the store is itself a dict: a read cache in front of it would only copy it.
+        store: KeyValueStore = MemoryStore() if path is None else SQLiteStore(path)
+        self._buffer = BlockBufferedDB(store, cache_entries if path is not None else 0)
+        self.db = AtomicDB(self._buffer)
         self._closed = False
 
     @property
     def persistent(self) -> bool:
         """True when the chain lives on disk."""
-        return self._buffer is not None
+        return self.path is not None
 
     def flush(self) -> None:
-        """Commit everything written since the last flush (one SQLite transaction)."""
-        if self._buffer is not None:
-            self._buffer.flush()
+        """Commit everything written since the last flush (one SQLite transaction on disk)."""
+        self._buffer.flush()
 
     def discard(self) -> None:
         """Drop everything written since the last flush."""
-        if self._buffer is not None:
-            self._buffer.discard()
+        self._buffer.discard()
 
     def close(self) -> None:
         """Flush nothing more and release the file."""
-        if self._buffer is not None and not self._closed:
+        if not self._closed:
             self._buffer.discard()
             self._buffer.store.close()
         self._closed = True

@@ -93,3 +93,14 @@ def test_in_memory_database_is_not_persistent():
     database.flush()
     assert not database.persistent
     assert database.db[b"k"] == b"v"
+
+
+def test_in_memory_database_drops_discarded_writes_like_a_persistent_one():
+    database = ChainDatabase(None)
+    database.db[b"kept"] = b"1"
+    database.flush()
+    database.db[b"dropped"] = b"2"
+    del database.db[b"kept"]
+    database.discard()
+    assert database.db[b"kept"] == b"1"
+    assert b"dropped" not in database.db
