@@ -15,6 +15,19 @@ once, and the proposal, its signatures and its outcome stay in the chain's datab
   Transactions of the excluded ones' senders that came later usually fail on replay (their
   nonce no longer follows), which the report shows.
 
+**All or nothing, across a crash.** When the quorum is reached, the proposal is first stored as
+``approved`` together with the signature that completed it (one commit). The intervention then
+runs inside one database transaction (`ChainHost.atomic`): for a rollback, the rewind, every
+replay block, the report and the ``executed`` status are committed together, and listeners hear
+of it only after that commit. A process killed before the commit leaves the chain exactly as it
+was, with the proposal ``approved``; the next start finishes it (`Interventions.resume`, run when
+the mode is bound, before the chain takes any transaction) rather than undoing it, because the
+quorum certificate is a decision the validators already took: undoing it would need them to sign
+again while the exploit's state stays live, and anyone could execute the stored certificate later
+anyway, over more history. Nothing was sealed in between, so the resumed rollback drops and
+replays exactly what the interrupted one would have. A killed process after the commit has
+nothing left to do.
+
 Usage (``desk = mode.interventions()``)::
 
     record = desk.propose_rollback(5, exclude_senders=[attacker], reason="bridge exploit")
@@ -25,6 +38,7 @@ Usage (``desk = mode.interventions()``)::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -41,6 +55,7 @@ from registry.chain.consensus.proposals import (
     ProposalKind,
     ProposalRecord,
     ProposalStatus,
+    QuorumNotReachedError,
     parse_address,
 )
 from registry.chain.consensus.seals import quorum_size, short
@@ -48,6 +63,8 @@ from registry.chain.events import Rollback
 
 if TYPE_CHECKING:
     from registry.chain.node.host import ChainHost
+
+logger = logging.getLogger(__name__)
 
 
 def _hex(value: bytes) -> str:
@@ -320,7 +337,36 @@ class Interventions(ProposalDesk):
 
     # -- execution ----------------------------------------------------------------------------------
 
+    def resume(self) -> list[ProposalRecord]:
+        """Finish the interventions a crash interrupted: approved by a quorum, not yet carried out.
+
+        Called when the chain is opened, before it takes any transaction (see the module docstring for
+        why an interrupted intervention is finished, not undone). Returns the records, now executed or
+        failed. One whose quorum no longer holds fails without changing anything.
+        """
+        finished: list[ProposalRecord] = []
+        with self._ctx.exclusive():
+            for record in self.proposals(ProposalStatus.APPROVED):
+                logger.warning(
+                    "the %s 0x%s was approved by a quorum but not carried out before the node stopped; "
+                    "carrying it out now",
+                    record.proposal.kind,
+                    record.id.hex(),
+                )
+                try:
+                    finished.append(self._execute_locked(record))
+                except QuorumNotReachedError as exc:
+                    finished.append(self._fail(record, f"its quorum no longer held after a restart: {exc}"))
+                    self._ctx.persist()
+        return finished
+
     def _carry_out(self, record: ProposalRecord) -> ProposalRecord:
+        if record.status is not ProposalStatus.APPROVED:
+            # The decision is durable before anything changes: from here on, a crash is finished at the next
+            # start (resume), and the signature that completed the quorum is kept.
+            record.status = ProposalStatus.APPROVED
+            self._store.save(record)
+            self._ctx.persist()
         if record.proposal.kind is ProposalKind.ACCOUNT_FREEZE:
             return self._freeze(record)
         return self._rollback(record)
@@ -356,7 +402,9 @@ class Interventions(ProposalDesk):
         message = record.proposal.message
         to_block = int(message["toBlock"])
         chain = self._chain
-        with chain.exclusive():
+        # One database transaction: the rewind, every replay block, the report and the status reach the disk
+        # together or not at all, and listeners hear of them only after the commit.
+        with chain.atomic():
             head = chain.head()
             if to_block >= head.block_number:
                 return self._fail(record, f"block {to_block} is not below the head #{head.block_number}")
@@ -382,24 +430,23 @@ class Interventions(ProposalDesk):
             entries, replay = self._sort_dropped(dropped, excluded_hashes, excluded_senders)
             outcomes = self._replay(replay)
             new_head = chain.head()
-        transactions = tuple(
-            _settle(entry, outcomes.get(entry.hash)) if entry.fate == "replayed" else entry
-            for entry in entries
-        )
-        report = RollbackReport(
-            proposal_id=bytes(record.id),
-            to_block=to_block,
-            old_head_number=int(head.block_number),
-            old_head_hash=bytes(head.hash),
-            new_head_number=int(new_head.block_number),
-            new_head_hash=bytes(new_head.hash),
-            dropped_blocks=tuple((int(b.number), bytes(b.hash)) for b in dropped),
-            transactions=transactions,
-        )
-        record.status = ProposalStatus.EXECUTED
-        record.executed_at_block = int(new_head.block_number)
-        record.outcome = report.to_json()
-        self._store.save(record)
+            report = RollbackReport(
+                proposal_id=bytes(record.id),
+                to_block=to_block,
+                old_head_number=int(head.block_number),
+                old_head_hash=bytes(head.hash),
+                new_head_number=int(new_head.block_number),
+                new_head_hash=bytes(new_head.hash),
+                dropped_blocks=tuple((int(b.number), bytes(b.hash)) for b in dropped),
+                transactions=tuple(
+                    _settle(entry, outcomes.get(entry.hash)) if entry.fate == "replayed" else entry
+                    for entry in entries
+                ),
+            )
+            record.status = ProposalStatus.EXECUTED
+            record.executed_at_block = int(new_head.block_number)
+            record.outcome = report.to_json()
+            self._store.save(record)
         return record
 
     def _sort_dropped(
@@ -437,7 +484,9 @@ class Interventions(ProposalDesk):
                     outcomes[bytes(tx.hash)] = (int(built.block.number), _succeeded(receipt))
             deferred = {bytes(h) for h in built.deferred}
             remaining = [tx for tx in pending if bytes(tx.hash) in deferred]
-            if built.block is None or len(remaining) == len(pending):
+            # A failure holds back its sender's later transactions; the next round gives each its own reason
+            # (usually its nonce) instead of a blanket one. Every round includes or fails one at least.
+            if len(remaining) == len(pending):
                 for tx in remaining:
                     outcomes[bytes(tx.hash)] = "could not be included in a replay block"
                 break

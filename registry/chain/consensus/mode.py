@@ -154,7 +154,8 @@ class PermissionedMode:
     # -- binding ---------------------------------------------------------------------------------
 
     def bind(self, chain: ChainHost) -> None:
-        """Attach to ``chain``: open the governance records kept in its database.
+        """Attach to ``chain``: open the governance records kept in its database, and finish an intervention
+        that a crash cut short (`Interventions.resume`).
 
         Raises:
             ChainDataError: ``chain_id`` was given and differs from the chain's.
@@ -174,6 +175,7 @@ class PermissionedMode:
         self._interventions = Interventions(
             self, store, chain, on_frozen=self._set_frozen, on_rewind=self._rewound
         )
+        self._interventions.resume()
 
     @property
     def chain(self) -> ChainHost:

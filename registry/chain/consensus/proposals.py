@@ -92,7 +92,9 @@ class ProposalStatus(StrEnum):
     OPEN = "open"
     """Collecting signatures; nothing has changed."""
     APPROVED = "approved"
-    """A validator vote with its majority, waiting for the next block, where it takes effect."""
+    """Has its quorum and is being carried out: a validator vote waits for the next block, where it
+    takes effect; an intervention is running, or was cut short by a crash and is finished at the next
+    start."""
     EXECUTED = "executed"
     """Carried out; ``outcome`` says what happened."""
     FAILED = "failed"
@@ -676,11 +678,12 @@ class ProposalDesk(ABC):
 
         Raises:
             QuorumNotReachedError: too few current validators signed; nothing changed.
-            ProposalClosedError: it was already executed or failed.
+            ProposalClosedError: it was already executed or failed (an approved one is carried out again:
+                it was cut short).
         """
         with self._ctx.exclusive():
             record = self.get(proposal_id)
-            if record.status is not ProposalStatus.OPEN:
+            if record.status in (ProposalStatus.EXECUTED, ProposalStatus.FAILED):
                 raise ProposalClosedError(f"proposal 0x{record.id.hex()} is already {record.status}")
             return self._execute_locked(record)
 

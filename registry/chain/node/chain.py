@@ -25,7 +25,8 @@ Life of a transaction::
 
 Every public method is thread-safe: one re-entrant lock (`EmbeddedChain.lock`) covers the
 database, the pool and the builder; `EmbeddedChain.exclusive` holds it across several
-calls (e.g. rewind and replay).
+calls, and `EmbeddedChain.atomic` also makes their writes one database transaction (a
+rollback's rewind, replay blocks and report: all of them reach the disk, or none).
 """
 
 from __future__ import annotations
@@ -146,6 +147,11 @@ class EmbeddedChain:
         self._awaited = threading.Event()
         """Set when someone waits for a pooled transaction's receipt: seal without gathering further."""
         self._closed = False
+        # An atomic scope (see `atomic`): its depth, the events it holds back until the commit, and
+        # whether a write inside it was discarded (then it must not commit what is left).
+        self._atomic_depth = 0
+        self._atomic_events: list[ChainEvent] = []
+        self._atomic_broken = False
         self._failed: OrderedDict[bytes, ChainError] = OrderedDict()
         self._recent: OrderedDict[bytes, tuple[BlockAPI, tuple[ReceiptAPI, ...]]] = OrderedDict()
         # Hash -> (header, index) for the transactions of the blocks this process added to
@@ -217,8 +223,14 @@ class EmbeddedChain:
             batch_window=batch_window,
             receipt_wait=receipt_wait,
         )
-        chain._watch_system_contracts()
-        mode.bind(chain)
+        try:
+            chain._watch_system_contracts()
+            # The mode may finish work a crash interrupted (an approved rollback) before anyone else
+            # reaches the chain.
+            mode.bind(chain)
+        except BaseException:
+            chain.close()
+            raise
         return chain
 
     @staticmethod
@@ -283,7 +295,73 @@ class EmbeddedChain:
         """
         with self._build_lock, self.lock:
             self._ensure_open()
+            self._commit()
+
+    def _commit(self) -> None:
+        """Commit the pending writes now, unless an atomic scope commits them when it ends."""
+        if self._atomic_depth == 0:
             self._database.flush()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[EmbeddedChain]:
+        """Hold the chain still (as `exclusive`) and make everything written meanwhile one database
+        transaction.
+
+        Blocks sealed, imported or rewound inside the scope, and the mode's records, are committed
+        together when it ends; a ``kill -9`` before that leaves the database as it was when the
+        scope began. If the scope raises, or a write inside it was discarded (a block that failed
+        halfway), everything written since it began is dropped, with what memory derived from it,
+        and the chain is as before. Events published inside reach subscribers only after the
+        commit, in order. Scopes nest: an inner one joins the outermost.
+
+        Raises:
+            ChainError: a write inside the scope was discarded but the scope did not raise; nothing
+                of it was kept.
+        """
+        # The build lock stays held until the events are out, so that no block sealed after the scope
+        # is announced before the scope's own events.
+        with self._build_lock:
+            with self.lock:
+                self._ensure_open()
+                outer = self._atomic_depth == 0
+                if outer:
+                    # What came before is committed on its own: the transaction holds this scope's writes.
+                    self._database.flush()
+                    self._atomic_events = []
+                    self._atomic_broken = False
+                self._atomic_depth += 1
+                try:
+                    yield self
+                except BaseException:
+                    self._atomic_depth -= 1
+                    self._abandon_atomic()
+                    raise
+                self._atomic_depth -= 1
+                if not outer:
+                    return
+                if self._atomic_broken:
+                    self._abandon_atomic()
+                    raise ChainError(
+                        f"a write on the {self.name} chain failed inside an atomic change and was dropped; "
+                        "the whole change was abandoned and the chain is as it was before it"
+                    )
+                try:
+                    self._database.flush()
+                except BaseException:
+                    self._abandon_atomic()
+                    raise
+                events, self._atomic_events = self._atomic_events, []
+            for event in events:
+                self._subscribers.publish(event)
+
+    def _abandon_atomic(self) -> None:
+        """Drop every write of the atomic scope and what memory derived from it; the caller holds the lock."""
+        self._atomic_broken = True
+        self._database.discard()
+        self._forget_head()
+        self._recent.clear()
+        if self._atomic_depth == 0:
+            self._atomic_events = []
 
     def _watch_system_contracts(self) -> None:
         """Let the VM skip the system-contract hooks while no system contract exists (RegistryPragueVM)."""
@@ -734,9 +812,15 @@ class EmbeddedChain:
         self._recent_txs.clear()
 
     def _discard_unsaved(self) -> None:
-        """Drop the writes not yet committed, and what was derived from them; the caller holds the lock."""
+        """Drop the writes not yet committed, and what was derived from them; the caller holds the lock.
+
+        Inside an atomic scope that drops the scope's earlier writes too: the scope is marked broken and
+        will not commit.
+        """
         self._database.discard()
         self._forget_head()
+        if self._atomic_depth:
+            self._atomic_broken = True
 
     def _remember_failures(self, outcome: BlockOutcome) -> None:
         for tx_hash, error in outcome.failed.items():
@@ -752,7 +836,7 @@ class EmbeddedChain:
             raise InvalidBlockError(
                 f"block #{block.number} 0x{block.hash.hex()} did not become the canonical head"
             )
-        self._database.flush()
+        self._commit()
         self._head_cache = None
 
     def _after_block_locked(self, block: BlockAPI) -> None:
@@ -771,7 +855,7 @@ class EmbeddedChain:
         self._changed.notify_all()
 
     def _announce(self, block: BlockAPI) -> None:
-        self._subscribers.publish(
+        self.publish(
             NewBlock(
                 number=int(block.number),
                 hash=bytes(block.hash),
@@ -938,9 +1022,9 @@ class EmbeddedChain:
                     tip = ((), to_number + 1)
                     db.set(SchemaV1.make_header_chain_gaps_lookup_key(), rlp.encode(tip, sedes=chain_gaps))
                     db.set(SchemaV1.make_chain_gaps_lookup_key(), rlp.encode(tip, sedes=chain_gaps))
-                self._database.flush()
+                self._commit()
             except BaseException:
-                self._database.discard()
+                self._discard_unsaved()
                 raise
             finally:
                 self._forget_head()
@@ -960,7 +1044,14 @@ class EmbeddedChain:
         return self._subscribers.subscribe(listener)
 
     def publish(self, event: ChainEvent) -> None:
-        """Send ``event`` to every subscriber (the permissioned mode publishes rollbacks)."""
+        """Send ``event`` to every subscriber (the permissioned mode publishes rollbacks).
+
+        Inside an atomic scope the event waits for the scope's commit (and is dropped if it is abandoned).
+        """
+        with self.lock:
+            if self._atomic_depth:
+                self._atomic_events.append(event)
+                return
         self._subscribers.publish(event)
 
     # -- development helpers ----------------------------------------------------------------------

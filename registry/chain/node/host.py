@@ -79,6 +79,11 @@ class ChainHost(Protocol):
         """Hold the chain's build lock and lock: nothing else seals, imports or reads meanwhile."""
         ...
 
+    def atomic(self) -> AbstractContextManager[Any]:
+        """Hold the chain still and commit everything written inside as one database transaction, or
+        nothing (a crash or an exception inside leaves no trace); events wait for the commit."""
+        ...
+
     def flush_metadata(self) -> None:
         """Commit writes made outside a block (a mode's own records) to disk now."""
         ...

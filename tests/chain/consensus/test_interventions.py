@@ -255,6 +255,40 @@ def test_rollback_below_a_validator_change_applies_the_change_again(permissioned
     assert len(votes.history(include_dropped=True)) == 2
 
 
+def test_a_rollback_that_fails_halfway_leaves_no_trace_and_can_be_executed_again(hacked, monkeypatch):
+    chain, mode, attacker, k, txs, snapshot = hacked
+    desk = mode.interventions()
+    events: list[ChainEvent] = []
+    chain.subscribe(events.append)
+    head = chain.head()
+    record = desk.propose_rollback(k, exclude_senders=[attacker.address], reason="exploit")
+    original = chain.build_block
+
+    def build_then_fail(*args, **kwargs):
+        original(*args, **kwargs)  # the first replay block is sealed ...
+        raise OSError("disk full")  # ... and then the write fails
+
+    monkeypatch.setattr(chain, "build_block", build_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        _approve(desk, record)
+    # Nothing of it stayed: the head, the blocks, the transactions, the listeners' view.
+    assert chain.head() == head
+    assert all(chain.find_transaction(tx_hash) is not None for tx_hash in txs.values())
+    assert events == []
+    assert desk.rollbacks() == []
+    assert desk.get(record.id).status is ProposalStatus.APPROVED  # the quorum's decision stands
+    _transfer(chain, attacker, value=1)  # nothing is excluded yet
+
+    events.clear()
+    monkeypatch.undo()
+    done = desk.execute(record.id)
+    assert done.status is ProposalStatus.EXECUTED
+    report = desk.report(record.id)
+    assert [t.hash for t in report.replayed] == [txs["alice-1"], txs["bank-0"], txs["alice-2"], txs["bank-1"]]
+    assert _balance(chain, MALLORY_DROP) == snapshot["drop"]
+    assert isinstance(events[0], Rollback)
+
+
 def test_interventions_survive_a_restart(tmp_path):
     chain, mode = open_permissioned(tmp_path)
     alice = chain.dev_accounts[1].account
