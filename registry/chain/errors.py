@@ -6,6 +6,7 @@
     │   ├── NonceError                      nonce already used, or a gap before it
     │   ├── InsufficientFundsError          balance below gas * fee + value
     │   ├── FeeTooLowError                  max fee below the block's base fee
+    │   ├── TransactionExcludedError        a rollback excluded this very transaction for good
     │   └── SenderNotPermittedError         the chain's mode refuses this sender (PermissionError)
     │       ├── UnregisteredSenderError     the identity registry does not know the wallet
     │       ├── KycExpiredError             its KYC expires before the next block's timestamp
@@ -15,6 +16,7 @@
     ├── ExecutionFailedError                execution failed without revert (out of gas, invalid opcode)
     ├── BlockNotFoundError                  no block, transaction or receipt with that id (LookupError)
     ├── InvalidBlockError                   an imported block is refused (bad seal, state, transaction)
+    │   └── DroppedBlockError               a rollback dropped this block for good
     ├── ImmutableChainError                 intervention asked of the permissionless chain (PermissionError)
     ├── NotSupportedByBackendError          feature missing, e.g. on an external node (NotImplementedError)
     ├── ChainClosedError                    the chain was closed; reopen it
@@ -75,6 +77,18 @@ class FeeTooLowError(TransactionRejectedError):
     """Raised when a transaction's max fee per gas is below the next block's base fee."""
 
 
+class TransactionExcludedError(TransactionRejectedError):
+    """Raised when a rollback excluded this transaction (by hash or by sender): it is refused for good,
+    at submission and inside an imported block. ``proposal_id`` names the rollback."""
+
+    rpc_code = RPC_TRANSACTION_REJECTED
+
+    def __init__(self, message: str, proposal_id: bytes) -> None:
+        super().__init__(message)
+        self.proposal_id = proposal_id
+        """Id of the rollback proposal that excluded the transaction."""
+
+
 class SenderNotPermittedError(TransactionRejectedError, PermissionError):
     """Raised when the chain's mode refuses the sender (e.g. not verified on a permissioned chain).
 
@@ -124,6 +138,16 @@ class BlockNotFoundError(ChainError, LookupError):
 
 class InvalidBlockError(ChainError, ValueError):
     """Raised when an imported block is refused: bad seal, wrong state root, a refused transaction."""
+
+
+class DroppedBlockError(InvalidBlockError):
+    """Raised when an imported block is one that a rollback dropped: it is refused for good.
+    ``proposal_id`` names the rollback."""
+
+    def __init__(self, message: str, proposal_id: bytes) -> None:
+        super().__init__(message)
+        self.proposal_id = proposal_id
+        """Id of the rollback proposal that dropped the block."""
 
 
 class ImmutableChainError(ChainError, PermissionError):

@@ -28,6 +28,15 @@ anyway, over more history. Nothing was sealed in between, so the resumed rollbac
 replays exactly what the interrupted one would have. A killed process after the commit has
 nothing left to do.
 
+**Exclusions last.** Transactions a rollback excluded (by hash, or with every transaction of an
+excluded sender among the dropped ones) and the blocks it dropped are refused from then on:
+at submission (`registry.chain.errors.TransactionExcludedError`, e.g. the attacker's original
+raw transactions, whose nonces the rollback made valid again) and on import (a block holding
+one, or a dropped block itself: `registry.chain.errors.DroppedBlockError`), each error naming the
+rollback. They are read from the executed rollbacks' reports (`ExclusionList`), so they are as
+durable as the reports. New transactions of an excluded sender are judged on their own: to stop
+a sender, freeze it.
+
 Usage (``desk = mode.interventions()``)::
 
     record = desk.propose_rollback(5, exclude_senders=[attacker], reason="bridge exploit")
@@ -39,11 +48,11 @@ Usage (``desk = mode.interventions()``)::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth_typing import Address, ChecksumAddress
 
 from registry.chain.consensus.proposals import (
@@ -59,6 +68,7 @@ from registry.chain.consensus.proposals import (
     parse_address,
 )
 from registry.chain.consensus.seals import quorum_size, short
+from registry.chain.errors import DroppedBlockError, TransactionExcludedError
 from registry.chain.events import Rollback
 
 if TYPE_CHECKING:
@@ -205,6 +215,97 @@ class RollbackReport:
         )
 
 
+@dataclass(frozen=True)
+class Exclusion:
+    """Why a transaction or a block is refused for good: the rollback that left it out."""
+
+    proposal_id: bytes
+    to_block: int
+    reason: str
+    original_block: int
+    """The block it was in (for a dropped block: its own number)."""
+    fate: str
+    """``"excluded-by-hash"`` or ``"excluded-by-sender"`` for a transaction, ``"dropped"`` for a block."""
+
+    def rollback(self) -> str:
+        """The rollback, as error messages name it."""
+        reason = self.reason or "no reason given"
+        return f"the rollback 0x{self.proposal_id.hex()} to block #{self.to_block} ({reason})"
+
+
+class ExclusionList:
+    """What executed rollbacks left out for good: the transactions they excluded, the blocks they dropped.
+
+    Built from the rollback reports kept in the chain database (`from_records`) and extended when a
+    rollback commits, so it needs no storage of its own and is exactly as durable as the reports.
+    """
+
+    def __init__(self) -> None:
+        self._transactions: dict[bytes, Exclusion] = {}
+        self._blocks: dict[bytes, Exclusion] = {}
+
+    @classmethod
+    def from_records(cls, records: Iterable[ProposalRecord]) -> ExclusionList:
+        """The exclusions of every executed rollback among ``records``."""
+        exclusions = cls()
+        for record in records:
+            if record.proposal.kind is ProposalKind.ROLLBACK and record.status is ProposalStatus.EXECUTED:
+                exclusions.add(
+                    RollbackReport.from_json(record.outcome), str(record.proposal.message["reason"])
+                )
+        return exclusions
+
+    def __bool__(self) -> bool:
+        return bool(self._transactions or self._blocks)
+
+    def add(self, report: RollbackReport, reason: str) -> None:
+        """Refuse from now on what ``report``'s rollback excluded and dropped."""
+        for entry in report.excluded:
+            self._transactions[entry.hash] = Exclusion(
+                report.proposal_id, report.to_block, reason, entry.original_block, entry.fate
+            )
+        for number, block_hash in report.dropped_blocks:
+            self._blocks[block_hash] = Exclusion(
+                report.proposal_id, report.to_block, reason, number, "dropped"
+            )
+
+    def check_transaction(self, tx_hash: bytes) -> None:
+        """Refuse a transaction a rollback excluded.
+
+        Raises:
+            TransactionExcludedError: naming the rollback, and why it cannot be sent again.
+        """
+        exclusion = self._transactions.get(bytes(tx_hash))
+        if exclusion is None:
+            return
+        how = (
+            "by hash" if exclusion.fate == "excluded-by-hash" else "with the other transactions of its sender"
+        )
+        raise TransactionExcludedError(
+            f"transaction 0x{bytes(tx_hash).hex()} was in block #{exclusion.original_block} and was excluded "
+            f"{how} by {exclusion.rollback()}; it stays excluded for good, at submission and in any block. "
+            "Signing the same fields again gives the same transaction; one that differs in any field (a "
+            "new hash) is judged on its own (stopping a sender is a freeze)",
+            exclusion.proposal_id,
+        )
+
+    def check_block(self, header: BlockHeaderAPI, is_canonical: Callable[[int, bytes], bool]) -> None:
+        """Refuse a block a rollback dropped (unless its replay rebuilt the very same block).
+
+        Raises:
+            DroppedBlockError: naming the rollback.
+        """
+        exclusion = self._blocks.get(bytes(header.hash))
+        if exclusion is None or is_canonical(int(header.block_number), bytes(header.hash)):
+            return
+        raise DroppedBlockError(
+            f"block #{header.block_number} 0x{bytes(header.hash).hex()} was dropped by "
+            f"{exclusion.rollback()}; a dropped block is refused for good: the chain after "
+            f"#{exclusion.to_block} is the one the validators replayed",
+            exclusion.proposal_id,
+        )
+
+
 class Interventions(ProposalDesk):
     """Freezes and rollbacks of the permissioned chain, each needing ``ceil(2N/3)`` validator signatures."""
 
@@ -218,12 +319,14 @@ class Interventions(ProposalDesk):
         *,
         on_frozen: Callable[[dict[Address, FrozenAccount]], None],
         on_rewind: Callable[[int], None],
+        on_rolled_back: Callable[[RollbackReport, str], None],
     ) -> None:
         super().__init__(context)
         self._store = store
         self._chain = chain
         self._on_frozen = on_frozen
         self._on_rewind = on_rewind
+        self._on_rolled_back = on_rolled_back
 
     def threshold(self, kind: ProposalKind = ProposalKind.ROLLBACK) -> int:
         """Signatures an intervention needs now: ``ceil(2N/3)`` of the current validators."""
@@ -447,6 +550,7 @@ class Interventions(ProposalDesk):
             record.executed_at_block = int(new_head.block_number)
             record.outcome = report.to_json()
             self._store.save(record)
+        self._on_rolled_back(report, str(message["reason"]))
         return record
 
     def _sort_dropped(

@@ -5,9 +5,10 @@
 - **Genesis.** The header lists the validators (`registry.chain.consensus.seals.genesis_extra_data`);
   the state holds the identity registry (`registry.chain.consensus.kyc`).
 - **Senders.** A transaction is refused, at submission, at ``eth_estimateGas`` and in an imported
-  block, when its sender is frozen chain-wide by an intervention, or when the identity registry
-  does not verify it at the timestamp of the block it would land in
+  block, when a rollback excluded it, when its sender is frozen chain-wide by an intervention, or
+  when the identity registry does not verify it at the timestamp of the block it would land in
   (`registry.chain.consensus.kyc.KycGate`); each refusal has its own error class and says what to do.
+- **Blocks.** A block a rollback dropped is refused on import, whatever it holds.
 - **Sealing.** Each block is sealed with ``ceil(2N/3)`` seals of the validators whose keys this
   node holds; a validator change approved by a majority vote is applied in the next block.
 - **Governance.** ``validator_votes()`` returns the `registry.chain.consensus.validators.ValidatorVotes`
@@ -27,7 +28,7 @@ from eth_keys.datatypes import PrivateKey
 from eth_typing import Address
 
 from registry.chain.accounts import dev_accounts
-from registry.chain.consensus.interventions import Interventions
+from registry.chain.consensus.interventions import ExclusionList, Interventions, RollbackReport
 from registry.chain.consensus.proposals import (
     FrozenAccount,
     GovernanceStore,
@@ -120,6 +121,7 @@ class PermissionedMode:
         self._votes: ValidatorVotes | None = None
         self._interventions: Interventions | None = None
         self._frozen: dict[Address, FrozenAccount] = {}
+        self._exclusions = ExclusionList()
         self._validators_at: tuple[bytes, tuple[Address, ...]] | None = None
         # True while an approved validator vote may wait for its block; spares a scan of the proposals
         # at every seal.
@@ -170,10 +172,16 @@ class PermissionedMode:
         self._store = store
         self._book = ProposalBook(store, chain.chain_id, bytes(chain.get_header(0).hash))
         self._frozen = store.frozen()
+        self._exclusions = ExclusionList.from_records(store.records())
         self._changes_waiting = True
         self._votes = ValidatorVotes(self, store, can_seal=self._can_seal, request_block=self._request_block)
         self._interventions = Interventions(
-            self, store, chain, on_frozen=self._set_frozen, on_rewind=self._rewound
+            self,
+            store,
+            chain,
+            on_frozen=self._set_frozen,
+            on_rewind=self._rewound,
+            on_rolled_back=self._rolled_back,
         )
         self._interventions.resume()
 
@@ -235,11 +243,14 @@ class PermissionedMode:
     # -- ChainMode -------------------------------------------------------------------------------
 
     def check_transaction(self, tx: SignedTransactionAPI, view: StateView) -> None:
-        """Refuse the transaction's sender as `check_sender` does.
+        """Refuse a transaction a rollback excluded, then its sender as `check_sender` does.
 
         Raises:
+            TransactionExcludedError: a rollback excluded this very transaction; the message names it.
             SenderNotPermittedError: a subclass saying why the sender is refused and what to do.
         """
+        if self._exclusions:
+            self._exclusions.check_transaction(bytes(tx.hash))
         self.check_sender(bytes(tx.sender), view, tx)
 
     def check_sender(self, sender: bytes, view: StateView, tx: SignedTransactionAPI | None = None) -> None:
@@ -263,6 +274,15 @@ class PermissionedMode:
         verdict = self.kyc.check(address, view, tx)
         if not verdict.verified:
             raise kyc_refusal(address, verdict, IDENTITY_REGISTRY_ADDRESS)
+
+    def check_block(self, header: BlockHeaderAPI) -> None:
+        """Refuse a block a rollback dropped.
+
+        Raises:
+            DroppedBlockError: naming the rollback.
+        """
+        if self._exclusions:
+            self._exclusions.check_block(header, self.is_canonical)
 
     def seal(self, header: BlockHeaderAPI) -> BlockHeaderAPI:
         """Seal ``header`` with a quorum of held validator keys, applying one approved validator change.
@@ -324,6 +344,10 @@ class PermissionedMode:
 
     def _set_frozen(self, frozen: dict[Address, FrozenAccount]) -> None:
         self._frozen = dict(frozen)
+
+    def _rolled_back(self, report: RollbackReport, reason: str) -> None:
+        """Once a rollback is committed: refuse what it excluded and dropped from now on."""
+        self._exclusions.add(report, reason)
 
     def _validators_after(self, header: BlockHeaderAPI) -> tuple[Address, ...]:
         cached = self._validators_at

@@ -7,7 +7,8 @@ not taken effect on the canonical chain yet (`check_validator_transition`).
 
 A vote takes effect once: at the block whose vanity names it. If a rollback drops that block,
 the vote has not taken effect on the canonical chain any more, and it may (and, on this node,
-will) take effect again in a later block.
+will) take effect again in a later block; the dropped block itself stays refused
+(`registry.chain.consensus.interventions.ExclusionList`).
 """
 
 from __future__ import annotations

@@ -939,6 +939,7 @@ class EmbeddedChain:
             parent = self.py_evm.get_canonical_head()
             header = block.header
             where = f"block #{header.block_number} 0x{header.hash.hex()}"
+            self.mode.check_block(header)
             if header.parent_hash != parent.hash:
                 raise InvalidBlockError(
                     f"{where} does not extend the head #{parent.block_number} 0x{parent.hash.hex()}"

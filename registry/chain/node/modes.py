@@ -42,6 +42,10 @@ The contract, in the order the chain calls each member:
     before estimating gas (``eth_estimateGas``), against the head state and the next block's
     timestamp, so that a wallet shows the refusal before anything is signed; it raises what
     submission would raise for that sender.
+``check_block(header)``
+    Called first when a block is imported, before its parent, seal or transactions are
+    looked at; raise `registry.chain.errors.InvalidBlockError` (or a subclass) to refuse a
+    block the mode knows it never accepts (e.g. one a rollback dropped).
 ``seal(header)``
     Called by the block builder once the header is complete (state root, receipts, gas
     used, timestamp). Return the header to persist: a sealing mode returns
@@ -137,6 +141,10 @@ class ChainMode(Protocol):
         """Raise a ChainError if ``sender`` may not send at all in the state of ``view``."""
         ...
 
+    def check_block(self, header: BlockHeaderAPI) -> None:
+        """Raise an InvalidBlockError if an imported block with ``header`` is refused outright."""
+        ...
+
     def seal(self, header: BlockHeaderAPI) -> BlockHeaderAPI:
         """Return ``header`` with its seal in ``extra_data`` (or unchanged)."""
         ...
@@ -177,6 +185,9 @@ class PermissionlessMode:
 
     def check_sender(self, sender: bytes, view: StateView) -> None:
         """Every sender may send."""
+
+    def check_block(self, header: BlockHeaderAPI) -> None:
+        """No block is refused outright: history is final, nothing was ever dropped."""
 
     def seal(self, header: BlockHeaderAPI) -> BlockHeaderAPI:
         """No seal: the header is persisted as built."""

@@ -14,10 +14,12 @@ from registry.chain.consensus.proposals import (
 from registry.chain.consensus.seals import VoteAlreadyExecutedError, validators_of
 from registry.chain.errors import (
     BlockNotFoundError,
+    DroppedBlockError,
     ImmutableChainError,
     InvalidBlockError,
     SenderFrozenError,
     SenderNotPermittedError,
+    TransactionExcludedError,
 )
 from registry.chain.events import ChainEvent, NewBlock, Rollback
 from registry.chain.node.modes import PermissionlessMode
@@ -240,6 +242,7 @@ def test_rollback_below_a_validator_change_applies_the_change_again(permissioned
     for validator in validators[1:]:
         change = votes.sign(change.id, validator)
     assert change.status is ProposalStatus.EXECUTED
+    enacting = chain.get_block(k + 1)
     _transfer(chain, faucet(chain))
     desk = mode.interventions()
     _approve(desk, desk.propose_rollback(k))
@@ -249,10 +252,62 @@ def test_rollback_below_a_validator_change_applies_the_change_again(permissioned
     assert [c.block_number for c in votes.history(include_dropped=True)] == [k + 1, k + 1]
     assert len(votes.history()) == 1
     assert votes.history()[0].block_hash == chain.get_header(k + 1).hash
-    # It took effect again once, and only once: a new block naming it is not taken.
+    # It took effect again once, and only once: neither a new block naming it nor the dropped block that
+    # first enacted it is taken.
     with pytest.raises(VoteAlreadyExecutedError):
         chain.import_block(block_naming_vote(chain, mode, change.id, list(validators)))
+    chain.rewind(k)  # even where the dropped block would extend the head again
+    with pytest.raises(DroppedBlockError):
+        chain.import_block(enacting)
     assert len(votes.history(include_dropped=True)) == 2
+
+
+def _exclusion_case(tmp_path, how):
+    chain, mode = open_permissioned(tmp_path)
+    attacker = stranger(chain)
+    register(chain, mode, attacker.address)
+    k = chain.head().block_number
+    raw = signed(chain, attacker, to=MALLORY_DROP, value=10**18, gas=21_000)
+    hack = chain.send_raw_transaction(raw)  # block K+1, alone
+    dropped = chain.get_block(k + 1)
+    desk = mode.interventions()
+    exclusion = (
+        {"exclude_senders": [attacker.address]} if how == "sender" else {"exclude_transactions": [hack]}
+    )
+    record = _approve(desk, desk.propose_rollback(k, reason="bridge exploit", **exclusion))
+    assert record.status is ProposalStatus.EXECUTED
+    assert chain.head().block_number == k  # every dropped transaction was excluded: nothing to replay
+    return chain, record, raw, dropped
+
+
+@pytest.mark.parametrize("how", ["sender", "hash"])
+def test_excluded_transactions_and_dropped_blocks_stay_refused_across_a_restart(tmp_path, how):
+    chain, record, raw, dropped = _exclusion_case(tmp_path, how)
+    chain.close()
+    for _restart in range(2):
+        chain, mode = open_permissioned(tmp_path)
+        try:
+            head = chain.head()
+            # The attacker's original raw transaction: its nonce is valid again after the rollback.
+            with pytest.raises(TransactionExcludedError) as sent:
+                chain.send_raw_transaction(raw)
+            # The dropped block extends the head again, since nothing was replayed.
+            assert dropped.header.parent_hash == head.hash
+            with pytest.raises(DroppedBlockError) as imported:
+                chain.import_block(dropped)
+            # Any other block holding the excluded transaction.
+            honest = decode(chain, signed(chain, faucet(chain), to=CAROL, value=1, gas=21_000))
+            with pytest.raises(InvalidBlockError) as holding:
+                chain.import_block(unchecked_block(chain, mode, [honest, decode(chain, raw)]))
+            assert isinstance(holding.value.__cause__, TransactionExcludedError)
+            for refusal in (sent.value, imported.value, holding.value.__cause__):
+                assert refusal.proposal_id == record.id
+                assert "0x" + record.id.hex() in str(refusal)
+                assert "bridge exploit" in str(refusal)
+            assert chain.head() == head
+            assert _balance(chain, MALLORY_DROP) == 0
+        finally:
+            chain.close()
 
 
 def test_a_rollback_that_fails_halfway_leaves_no_trace_and_can_be_executed_again(hacked, monkeypatch):
@@ -308,7 +363,7 @@ def test_interventions_survive_a_restart(tmp_path):
         assert len(desk.get(open_one.id).signatures) == 1
         assert desk.report(rollback.id).excluded[0].sender.hex() == alice.address[2:].lower()
         with pytest.raises(SenderNotPermittedError, match="frozen"):
-            _transfer(chain, alice)
+            _transfer(chain, alice, value=7)  # not the excluded transfer itself, which stays excluded
     finally:
         chain.close()
 

@@ -20,6 +20,7 @@ from eth.db.header import HeaderDB
 from eth_typing import BlockNumber
 
 from registry.chain.consensus.proposals import GovernanceStore, ProposalClosedError, ProposalStatus
+from registry.chain.errors import TransactionExcludedError
 from registry.chain.node.chain import CHAIN_DB_FILE
 from registry.chain.node.storage import ChainDatabase
 from tests.chain.conftest import ROOT
@@ -133,7 +134,9 @@ def test_a_rollback_killed_at_any_point_is_finished_on_restart_and_loses_nothing
             else:
                 assert fate == "replayed"
 
-        # The chain goes on.
+        # What the rollback excluded stays excluded after the crash, and the chain goes on.
+        with pytest.raises(TransactionExcludedError):
+            chain.send_raw_transaction(bytes.fromhex(before["attackerRaws"][0][2:]))
         alice = chain.dev_accounts[1].account
         fresh = chain.send_raw_transaction(signed(chain, alice, to="0x" + "00" * 20, value=1, gas=21_000))
         chain.seal_pending()
