@@ -310,8 +310,9 @@ def kyc_refusal(
         expiry = record_expiry(record)
         return KycExpiredError(
             f"the KYC of sender {who} (investor #{record_investor(record)} in {where}) is valid until "
-            f"{_utc(expiry)} (timestamp {expiry}), and the next block's timestamp is {verdict.timestamp}: "
-            "have a KYC provider renew it (updateInvestor with a later expiry), then send again"
+            f"{_utc(expiry)} (timestamp {expiry}), and the block it would go in has timestamp "
+            f"{verdict.timestamp}: have a KYC provider renew it (updateInvestor with a later expiry), then "
+            "send again"
         )
     if verdict.status is KycStatus.REVOKED:
         return KycRevokedError(
