@@ -28,7 +28,7 @@ from registry.custody.batches import (
 )
 from registry.custody.keystore import KeyInfo, Keystore
 from registry.custody.nonces import NonceBook, NonceSlot
-from registry.custody.sender import Fees, OnSigned, TransactionSender
+from registry.custody.sender import Fees, OnSigned, TransactionSender, TxState
 from registry.custody.signers import LocalSigner, Signer, Signers
 from registry.custody.transactions import (
     PendingTransaction,
@@ -59,6 +59,7 @@ __all__ = [
     "Signers",
     "TransactionSender",
     "TxOutcome",
+    "TxState",
     "UnsignedTransaction",
     "decode_signed",
     "plan_chunks",
