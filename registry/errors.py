@@ -1,13 +1,36 @@
 """The exception tree of the registry.
 
-    RegistryError                      root: catch this to catch everything the registry raises
-    ├── ArtifactError                  a compiled contract cannot be found or read
-    └── ConfigurationError             a setting is missing or invalid (also a ValueError)
+    RegistryError                          root: catch this to catch everything the registry raises
+    ├── ArtifactError                      a compiled contract cannot be found or read (LookupError)
+    ├── ConfigurationError                 a setting is missing or invalid (ValueError)
+    ├── InvalidInputError                  an argument is invalid; ``field`` names it (ValueError)
+    └── CustodyError                       keys, signing and sending transactions (registry.custody)
+        ├── KeystoreError                  a key file cannot be found, written, read or decrypted
+        │   ├── PassphraseMissingError     REGISTRY_KEYSTORE_PASSPHRASE is unset (also a ConfigurationError)
+        │   ├── WrongPassphraseError       the passphrase does not decrypt a key (PermissionError)
+        │   ├── KeyNotFoundError           no key file for that address or label (LookupError)
+        │   ├── KeyExistsError             a key with that address or label exists already
+        │   └── KeyFileCorruptError        a file of the keystore is not a valid keystore v3 key
+        ├── NoSigningKeyError              custody holds no key for that sender (LookupError)
+        ├── SignedTransactionMismatchError a client's signed transaction is not the one prepared (ValueError)
+        └── TransactionFailedError         a transaction did not do its work; ``description`` says which
+            ├── TransactionRevertedError   it reverted (in the gas estimate: nothing sent; or on chain)
+            ├── SubmissionRejectedError    the node refused it; it never entered a block, its nonce is free
+            ├── TransactionNotLandedError  no receipt by the deadline, or dropped by the node
+            └── BatchIncompleteError       a batch stopped half way; ``outcome`` says item by item
 
-Each error says what was wrong and what to do about it.
+The chain backends' own tree (``registry.chain.errors.ChainError``) hangs under RegistryError too.
+Each error says what was wrong and what to do about it. No error text ever holds a passphrase or a
+private key.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from registry.custody.batches import BatchOutcome
+    from registry.reverts import DecodedError
 
 
 class RegistryError(Exception):
@@ -20,3 +43,155 @@ class ArtifactError(RegistryError, LookupError):
 
 class ConfigurationError(RegistryError, ValueError):
     """Raised when a setting is missing or has an invalid value."""
+
+
+class InvalidInputError(RegistryError, ValueError):
+    """Raised when an argument is invalid, before anything is written or sent; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        """The name of the invalid argument (or field of a model)."""
+
+
+# -- custody --------------------------------------------------------------------------------------
+
+
+class CustodyError(RegistryError):
+    """Root of the errors of ``registry.custody``: keys, signing, nonces, sending."""
+
+
+class KeystoreError(CustodyError):
+    """Raised when a key of the keystore cannot be found, written, read or decrypted."""
+
+
+class PassphraseMissingError(KeystoreError, ConfigurationError):
+    """Raised when a key must be encrypted or decrypted and REGISTRY_KEYSTORE_PASSPHRASE is unset."""
+
+
+class WrongPassphraseError(KeystoreError, PermissionError):
+    """Raised when the configured passphrase does not decrypt a key file."""
+
+
+class KeyNotFoundError(KeystoreError, LookupError):
+    """Raised when the keystore holds no key with the address or label asked for."""
+
+
+class KeyExistsError(KeystoreError):
+    """Raised when creating or importing a key whose address or label the keystore already holds."""
+
+
+class KeyFileCorruptError(KeystoreError):
+    """Raised when a key file is not a keystore v3 document, or its address does not match its key."""
+
+
+class NoSigningKeyError(CustodyError, LookupError):
+    """Raised when custody cannot sign for a sender: the client must sign (the non-custodial flow)."""
+
+
+class SignedTransactionMismatchError(CustodyError, ValueError):
+    """Raised when a client's signed transaction differs from the prepared one, or names another chain.
+
+    ``mismatches`` lists each differing field as ``(field, expected, got)``.
+    """
+
+    def __init__(self, message: str, mismatches: tuple[tuple[str, Any, Any], ...] = ()) -> None:
+        super().__init__(message)
+        self.mismatches = mismatches
+        """Each field that differs: its name, the prepared value and the signed value."""
+
+
+class TransactionFailedError(CustodyError):
+    """Raised when a transaction did not do its work. ``description`` is the operation's one-line text;
+    ``tx_hash`` and ``nonce`` are set when the transaction was signed (None otherwise)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        description: str,
+        sender: str | None = None,
+        tx_hash: bytes | None = None,
+        nonce: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.description = description
+        """What the transaction was for, e.g. ``mint 100 ACME to 0xabc…``."""
+        self.sender = sender
+        """The sender's checksum address, when known."""
+        self.tx_hash = tx_hash
+        """The transaction's hash once signed; None if it never was."""
+        self.nonce = nonce
+        """The nonce it was signed with; None if it never was."""
+
+
+class TransactionRevertedError(TransactionFailedError):
+    """Raised when a transaction reverts: in the gas estimate (``sent`` False: nothing was sent, no gas
+    spent) or on chain (``sent`` True: mined with status 0, ``block_number`` and ``gas_used`` set).
+
+    ``error`` is the decoded custom error (name and arguments, searched in every contract artifact's
+    ABI, plus ``Error(string)`` and ``Panic(uint256)``), None when the revert data matches nothing;
+    ``data`` is the raw revert payload (empty when the chain gives none).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        description: str,
+        error: DecodedError | None,
+        data: bytes,
+        sent: bool,
+        sender: str | None = None,
+        tx_hash: bytes | None = None,
+        nonce: int | None = None,
+        block_number: int | None = None,
+        gas_used: int | None = None,
+    ) -> None:
+        super().__init__(message, description=description, sender=sender, tx_hash=tx_hash, nonce=nonce)
+        self.error = error
+        """The decoded revert (custom error, ``Error`` or ``Panic``), or None."""
+        self.data = data
+        """The raw revert payload."""
+        self.sent = sent
+        """True when the transaction was mined (and paid for); False when refused by the estimate."""
+        self.block_number = block_number
+        """The block the reverted transaction was mined in, when ``sent``."""
+        self.gas_used = gas_used
+        """The gas the reverted transaction used, when ``sent``."""
+
+
+class SubmissionRejectedError(TransactionFailedError):
+    """Raised when the node refuses a signed transaction (nonce, funds, fee, sender not permitted,
+    malformed). It never entered a block or the pool; its nonce is released for the next transaction.
+    ``reason`` is the node's own message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        description: str,
+        reason: str,
+        sender: str | None = None,
+        tx_hash: bytes | None = None,
+        nonce: int | None = None,
+    ) -> None:
+        super().__init__(message, description=description, sender=sender, tx_hash=tx_hash, nonce=nonce)
+        self.reason = reason
+        """The node's message."""
+
+
+class TransactionNotLandedError(TransactionFailedError):
+    """Raised when a sent transaction has no receipt by the deadline, was dropped by the node, or its
+    submission got no answer. It is never re-sent automatically: it may still land (look it up by
+    ``tx_hash``) or never will; the message says which is likely and what to do."""
+
+
+class BatchIncompleteError(TransactionFailedError):
+    """Raised by `BatchOutcome.raise_for_failure` when not every transaction of a batch landed;
+    ``outcome`` says which landed, which reverted (decoded) and which were never sent."""
+
+    def __init__(self, message: str, *, outcome: BatchOutcome) -> None:
+        super().__init__(message, description="batch")
+        self.outcome = outcome
+        """The whole batch's outcome, transaction by transaction."""

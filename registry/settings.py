@@ -16,7 +16,17 @@ variable                           meaning
 ``REGISTRY_VALIDATORS``            validators of a new embedded permissioned chain (4)
 ``REGISTRY_BATCH_WINDOW_MS``       how long the block builder lets a burst gather (2 ms)
 ``REGISTRY_RECEIPT_WAIT_SECONDS``  how long a receipt request waits for a pending transaction (2 s)
+``REGISTRY_KEYSTORE_PASSPHRASE``   passphrase of the custodial keystore (``<data dir>/keystore``); no
+                                   default: keys cannot be created or unlocked without it
+``REGISTRY_KEYSTORE_KDF_N``        scrypt work factor N of new key files (2**18, eth-account's
+                                   default; a power of two; lower only in tests)
+``REGISTRY_TRANSACTION_TIMEOUT_SECONDS`` how long custody waits for a sent transaction's receipt
+                                   before reporting it as not landed (120 s)
 =================================  =============================================================
+
+The passphrase is a `pydantic.SecretStr`: it shows as ``**********`` in every repr and log line;
+read it with ``settings.keystore_passphrase.get_secret_value()`` only where a key is encrypted or
+decrypted.
 
 An empty value counts as unset.
 """
@@ -25,11 +35,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registry.chain.names import ChainName
 from registry.errors import ConfigurationError
+
+DEFAULT_KDF_N = 2**18
+"""scrypt work factor of new key files: eth-account's default, about a second per key on a laptop."""
+
+MAX_KDF_N = 2**20
+"""Largest accepted scrypt work factor (scrypt then needs 1 GiB of memory)."""
 
 
 class Settings(BaseSettings):
@@ -59,6 +75,23 @@ class Settings(BaseSettings):
         default=2.0, ge=0, le=600, description="Receipt wait for pending txs."
     )
 
+    keystore_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase of the custodial keystore; never logged or shown."
+    )
+    keystore_kdf_n: int = Field(
+        default=DEFAULT_KDF_N, ge=2, le=MAX_KDF_N, description="scrypt work factor N of new key files."
+    )
+    transaction_timeout_seconds: float = Field(
+        default=120.0, gt=0, le=86_400, description="Receipt deadline of a sent transaction."
+    )
+
+    @field_validator("keystore_kdf_n")
+    @classmethod
+    def _check_kdf_n(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError(f"scrypt's N is a power of two (e.g. 262144 = 2**18), got {value}")
+        return value
+
     @field_validator("permissioned_rpc_url", "permissionless_rpc_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -78,6 +111,10 @@ class Settings(BaseSettings):
     def chain_dir(self, name: ChainName) -> Path:
         """Folder of the embedded chain ``name`` inside the data directory."""
         return self.data_dir / "chains" / name
+
+    def keystore_dir(self) -> Path:
+        """Folder of the custodial keystore: one keystore v3 file per key."""
+        return self.data_dir / "keystore"
 
     def rpc_url(self, name: ChainName) -> str | None:
         """The external node configured for chain ``name``, if any."""

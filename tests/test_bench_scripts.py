@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
+from registry.artifacts import load_artifact
+
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 import bench_chain  # noqa: E402
+import bench_custody  # noqa: E402
 import profile_transfer  # noqa: E402
 
 
@@ -64,3 +67,25 @@ def test_the_phase_profile_measures_every_phase() -> None:
         "receipts, dispatcher only",
     }
     assert all(seconds > 0 for seconds in phases.values())
+
+
+def test_the_custody_benchmark_measures_every_way_and_every_transfer_lands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[str] = []
+    real_run = bench_custody._run
+
+    def recording_run(way: str, handle: Any, sender: Any, txs: list[Any]) -> None:
+        real_run(way, handle, sender, txs)
+        token = handle.w3.eth.contract(address=txs[0].to, abi=load_artifact("PlainERC20").abi)
+        holders = {handle.embedded.dev_accounts[2 + i].address for i in range(3)}
+        assert sum(token.functions.balanceOf(holder).call() for holder in holders) == 3
+        ran.append(way)
+
+    monkeypatch.setattr(bench_custody, "_run", recording_run)
+    rates = bench_custody.measure_chain("permissionless", 3)
+    assert ran == list(bench_custody.WAYS)
+    assert set(rates) == set(bench_custody.WAYS) and all(rate > 0 for rate in rates.values())
+    assert bench_custody.measure_estimate("permissionless", 2) > 0
+    created, unlocked = bench_custody.measure_keystore(2)
+    assert created > 0 and unlocked > 0

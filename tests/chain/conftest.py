@@ -1,114 +1,23 @@
-"""Fixtures of the chain tests: embedded chains in temporary data directories, and anvil."""
+"""Fixtures of the chain tests: embedded chains in temporary data directories (anvil: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils.crypto import keccak
-from web3 import Web3
 
 from registry.chain.consensus.mode import PermissionedMode
 from registry.chain.node.chain import EmbeddedChain, Sealing
 from registry.chain.node.modes import PermissionlessMode
+from tests.conftest import AnvilNode, derived_keys, free_port
+
+__all__ = ["AnvilNode", "derived_keys", "free_port"]  # the chain tests import them from here
 
 ROOT = Path(__file__).resolve().parents[2]
 PERMISSIONLESS_CHAIN_ID = 771_002
-ANVIL_CHAIN_ID = 31_337
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _load_installer():
-    spec = importlib.util.spec_from_file_location("install_anvil", ROOT / "scripts" / "install_anvil.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def anvil_binary() -> Path:
-    """The anvil binary, installed by scripts/install_anvil.py into .tools/ when missing."""
-    installer = _load_installer()
-    try:
-        return Path(installer.ensure_anvil())
-    except installer.AnvilUnavailableError as exc:
-        pytest.skip(f"anvil cannot be had on this machine: {exc}")
-
-
-@dataclass
-class AnvilNode:
-    """A running anvil process."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def w3(self) -> Web3:
-        return Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
-
-
-@pytest.fixture(scope="module")
-def anvil_node(anvil_binary: Path) -> Iterator[AnvilNode]:
-    """anvil on 127.0.0.1 on a free port, stopped after the module."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(anvil_binary),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--chain-id",
-            str(ANVIL_CHAIN_ID),
-            "--hardfork",
-            "prague",
-            "--quiet",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    node = AnvilNode(url=f"http://127.0.0.1:{port}", process=process)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if node.w3().eth.chain_id == ANVIL_CHAIN_ID:
-                    break
-            except Exception:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    stderr = process.stderr.read().decode() if process.stderr else ""
-                    pytest.fail(f"anvil did not start on port {port}: {stderr[-500:]}")
-                time.sleep(0.1)
-        yield node
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
-
-
-def derived_keys(label: str, count: int) -> list[LocalAccount]:
-    """``count`` deterministic keys for ``label`` (never funded anywhere real)."""
-    return [Account.from_key(keccak(text=f"registry test key {label} {i}")) for i in range(count)]
 
 
 def _permissionless(tmp_path: Path, sealing: Sealing) -> Iterator[EmbeddedChain]:
