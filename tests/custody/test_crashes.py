@@ -131,8 +131,9 @@ def test_after_a_rollback_the_sender_reads_its_nonces_again_and_says_so(
     assert target.sender.nonces.peek(alice.address) == 3
     _roll_back(target, fork, exclude=alice.address)
     assert target.chain_nonce(alice.address) == 0
+    # Another value: the excluded transaction itself (same fields, same hash) stays refused for good.
     with caplog.at_level(logging.INFO):
-        outcome = target.sender.send(target.transfer(alice, bob.address))
+        outcome = target.sender.send(target.transfer(alice, bob.address, value=2))
     assert outcome.nonce == 0
     assert f"rolled back to block {fork}" in caplog.text
     assert "went down from 3 to 0" in caplog.text
@@ -152,7 +153,7 @@ def test_a_sender_that_missed_the_rollback_reports_the_stuck_transaction_then_re
         unaware.send(target.transfer(alice, bob.address))
     assert caught.value.nonce == 3
     with caplog.at_level(logging.WARNING):
-        outcome = unaware.send(target.transfer(alice, bob.address))
+        outcome = unaware.send(target.transfer(alice, bob.address, value=2))
     assert outcome.nonce == 0
     assert "went down from 4 to 0" in caplog.text
 
