@@ -292,3 +292,31 @@ def test_fee_history_shape(rpc, instant_chain):
     assert len(history["reward"]) == 3
     assert history["reward"][1] == [hex(GWEI), hex(GWEI)]
     assert int(result(rpc, "eth_gasPrice"), 16) == instant_chain.next_base_fee() + GWEI
+
+
+def test_get_logs_range_past_the_head(rpc, instant_chain):
+    sender = instant_chain.dev_accounts[0].account
+    # A contract whose creation logs one LOG0 of nothing: PUSH1 0, PUSH1 0, LOG0, then returns nothing.
+    tx_hash = result(
+        rpc,
+        "eth_sendRawTransaction",
+        "0x" + sign(sender, nonce=0, data=bytes.fromhex("60006000a0"), gas=100_000).hex(),
+    )
+    head = instant_chain.block_number
+    assert result(rpc, "eth_getTransactionReceipt", tx_hash)["logs"]
+    assert len(result(rpc, "eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(head + 50)})) == 1
+    assert result(rpc, "eth_getLogs", {"fromBlock": hex(head + 1), "toBlock": hex(head + 50)}) == []
+    assert request(rpc, "eth_getLogs", {"blockHash": "0x" + "00" * 32})["error"]["code"] == -32001
+
+
+def test_get_proof_of_absent_slots_and_accounts(rpc, instant_chain):
+    sender = instant_chain.dev_accounts[0].address
+    proof = result(rpc, "eth_getProof", sender, ["0x0", "0x" + "ff" * 32], "latest")
+    assert proof["address"] == sender
+    assert int(proof["balance"], 16) == instant_chain.dev_accounts[0].balance
+    assert proof["storageHash"] == "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+    assert [entry["key"] for entry in proof["storageProof"]] == ["0x" + "00" * 32, "0x" + "ff" * 32]
+    assert all(entry["value"] == "0x0" and entry["proof"] == [] for entry in proof["storageProof"])
+    too_many = request(rpc, "eth_getProof", sender, ["0x1"] * 1001, "latest")["error"]
+    assert too_many["code"] == -32602
+    assert "at most 1000" in too_many["message"]
