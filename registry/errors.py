@@ -2,7 +2,8 @@
 
     RegistryError                      root: catch this to catch everything the registry raises
     ├── ArtifactError                  a compiled contract cannot be found or read
-    └── ConfigurationError             a setting is missing or invalid (also a ValueError)
+    ├── ConfigurationError             a setting is missing or invalid (also a ValueError)
+    └── KycRegistrationError           the identity registry refuses to register a wallet
 
 Each error says what was wrong and what to do about it.
 """
@@ -20,3 +21,7 @@ class ArtifactError(RegistryError, LookupError):
 
 class ConfigurationError(RegistryError, ValueError):
     """Raised when a setting is missing or has an invalid value."""
+
+
+class KycRegistrationError(RegistryError):
+    """Raised when the identity registry refuses to register or update a wallet (e.g. a revoked investor)."""
