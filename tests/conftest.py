@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from hypothesis import settings
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
@@ -15,6 +16,11 @@ from registry.chain.node.chain import EmbeddedChain
 from registry.chain.node.modes import PermissionlessMode
 from registry.chain.rpc.provider import EmbeddedProvider
 from registry.deploy import deploy as deploy_contract
+
+# No test may depend on how fast this shared machine runs: hypothesis' default deadline (200 ms per
+# example) would fail a slow example on a loaded machine. Tests set their own example counts.
+settings.register_profile("registry", deadline=None)
+settings.load_profile("registry")
 
 N_ACCOUNTS = 10
 TEST_CHAIN_ID = 771_099
