@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 
@@ -12,21 +11,7 @@ from registry.artifacts import load_artifact
 from registry.chain.rpc.dispatcher import RpcDispatcher
 from registry.chain.rpc.provider import EmbeddedProvider
 from tests.chain.conftest import GWEI, derived_keys, sign
-
-
-@pytest.fixture
-def rpc(instant_chain):
-    return RpcDispatcher(instant_chain)
-
-
-def request(rpc, method, *params, request_id=1):
-    return rpc.handle({"jsonrpc": "2.0", "id": request_id, "method": method, "params": list(params)})
-
-
-def result(rpc, method, *params):
-    response = request(rpc, method, *params)
-    assert "error" not in response, response
-    return response["result"]
+from tests.chain.rpc.support import request, result
 
 
 def dev_address(chain, index=0):

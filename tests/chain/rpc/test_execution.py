@@ -7,9 +7,9 @@ import rlp
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from registry.artifacts import load_artifact
-from registry.chain.rpc.dispatcher import RpcDispatcher
 from registry.chain.rpc.provider import EmbeddedProvider
+from registry.deploy import deploy
+from tests.chain.rpc.support import request
 
 ZERO = "0x" + "00" * 20
 PROBE = "0x" + "ab" * 20
@@ -21,26 +21,17 @@ def get_create_address(sender: str, nonce: int) -> str:
     return "0x" + keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:].hex()
 
 
-@pytest.fixture
-def rpc(instant_chain):
-    return RpcDispatcher(instant_chain)
-
-
-def answer(rpc, method, *params):
-    return rpc.handle({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-
-
 def test_overrides_apply_to_the_block_asked_for_and_leave_the_chain_alone(rpc, instant_chain):
     slot_7 = "0x" + "00" * 31 + "07"
     overrides = {PROBE: {"code": RETURNS_SLOT_7, "stateDiff": {slot_7: "0x" + "00" * 31 + "2a"}}}
-    result = answer(rpc, "eth_call", {"to": PROBE}, "earliest", overrides)["result"]
+    result = request(rpc, "eth_call", {"to": PROBE}, "earliest", overrides)["result"]
     assert int(result, 16) == 42
     # Short slot keys and values are read as numbers, as geth reads them.
-    result = answer(
+    result = request(
         rpc, "eth_call", {"to": PROBE}, "latest", {PROBE: {"code": RETURNS_SLOT_7, "state": {"0x7": "0x5"}}}
     )
     assert int(result["result"], 16) == 5
-    assert answer(rpc, "eth_getCode", PROBE, "latest")["result"] == "0x"
+    assert request(rpc, "eth_getCode", PROBE, "latest")["result"] == "0x"
     assert instant_chain.block_number == 0
 
 
@@ -51,7 +42,7 @@ def test_a_nonce_override_moves_the_address_of_a_created_contract(rpc, instant_c
 
     def created(overrides):
         return Web3.to_checksum_address(
-            "0x" + answer(rpc, "eth_call", creation, "latest", overrides)["result"][-40:]
+            "0x" + request(rpc, "eth_call", creation, "latest", overrides)["result"][-40:]
         )
 
     assert created({}) == Web3.to_checksum_address(get_create_address(deployer, 0))
@@ -74,32 +65,26 @@ def test_a_nonce_override_moves_the_address_of_a_created_contract(rpc, instant_c
 )
 def test_unsupported_or_malformed_overrides_are_refused(rpc, overrides, expected):
     for method in ("eth_call", "eth_estimateGas"):
-        error = answer(rpc, method, {"to": PROBE}, "latest", overrides)["error"]
+        error = request(rpc, method, {"to": PROBE}, "latest", overrides)["error"]
         assert error["code"] == -32602
         assert error["message"].startswith(f"{method}: parameter 3 (stateOverrides)")
         assert expected in error["message"]
 
 
 def test_block_overrides_are_refused_rather_than_ignored(rpc):
-    error = answer(rpc, "eth_call", {"to": PROBE}, "latest", {}, {"time": "0x1"})["error"]
+    error = request(rpc, "eth_call", {"to": PROBE}, "latest", {}, {"time": "0x1"})["error"]
     assert error["code"] == -32602
     assert "parameter 4 (blockOverrides) is not supported" in error["message"]
-    assert "result" in answer(rpc, "eth_call", {"to": PROBE}, "latest", {}, {})
+    assert "result" in request(rpc, "eth_call", {"to": PROBE}, "latest", {}, {})
 
 
 def test_access_list_of_a_call_through_another_contract(rpc, instant_chain):
     w3 = Web3(EmbeddedProvider(rpc))
     sender = instant_chain.dev_accounts[0].address
-    artifact = load_artifact("PlainERC20")
-    receipt = w3.eth.get_transaction_receipt(
-        w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        .constructor(10)
-        .transact({"from": sender})
-    )
-    token = receipt["contractAddress"]
+    contract = deploy(w3, "PlainERC20", 10, sender=sender)
+    token = contract.address
     # A caller contract: BALANCE of PROBE, then STATICCALL token.totalSupply() and return its answer.
-    selector = w3.eth.contract(abi=artifact.abi).encode_abi("totalSupply", [])[2:10]
-    assert token is not None
+    selector = contract.encode_abi("totalSupply", [])[2:10]
     program = [
         ("73" + PROBE[2:], "PUSH20 probe"),
         ("3150", "BALANCE, POP"),
@@ -114,29 +99,22 @@ def test_access_list_of_a_call_through_another_contract(rpc, instant_chain):
     caller = deployed["contractAddress"]
     assert caller is not None
     assert int.from_bytes(w3.eth.call({"to": caller}), "big") == 10
-    result = answer(rpc, "eth_createAccessList", {"from": sender, "to": caller})["result"]
+    result = request(rpc, "eth_createAccessList", {"from": sender, "to": caller})["result"]
     # The sender and the recipient are warm anyway; the others in the order first touched.
     assert result["accessList"] == [
         {"address": Web3.to_checksum_address(PROBE), "storageKeys": []},
         {"address": token, "storageKeys": ["0x" + "00" * 31 + "02"]},
     ]
-    plain = answer(rpc, "eth_estimateGas", {"from": sender, "to": caller})["result"]
+    plain = request(rpc, "eth_estimateGas", {"from": sender, "to": caller})["result"]
     # Each listed address costs 2,400 and each key 1,900 up front, but saves more on its first access.
     assert int(result["gasUsed"], 16) < int(plain, 16)
 
 
 def test_create_access_list_of_a_reverting_call_is_the_revert(rpc, instant_chain):
     w3 = Web3(EmbeddedProvider(rpc))
-    artifact = load_artifact("PlainERC20")
     sender, poor = (instant_chain.dev_accounts[i].address for i in (0, 1))
-    receipt = w3.eth.get_transaction_receipt(
-        w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        .constructor(10)
-        .transact({"from": sender})
-    )
-    data = w3.eth.contract(abi=artifact.abi).encode_abi("transfer", [sender, 5])
-    error = answer(
-        rpc, "eth_createAccessList", {"from": poor, "to": receipt["contractAddress"], "data": data}
-    )["error"]
+    token = deploy(w3, "PlainERC20", 10, sender=sender)
+    data = token.encode_abi("transfer", [sender, 5])
+    error = request(rpc, "eth_createAccessList", {"from": poor, "to": token.address, "data": data})["error"]
     assert error["code"] == 3
     assert error["data"].startswith("0xe450d38c")  # ERC20InsufficientBalance

@@ -6,8 +6,6 @@ import re
 
 import pytest
 
-from registry.chain.rpc.dispatcher import RpcDispatcher
-
 PYTHON_INTERNALS = re.compile(
     r"\b[A-Z]\w*(Error|Exception)\b|Traceback|NoneType|object has no attribute|list index out of range"
     r"|object is not (subscriptable|iterable)|unhashable type"
@@ -36,11 +34,6 @@ BAD_PARAMS = [
     ["0x" + "00" * 32, "0x" + "00" * 20, 7],
     ["0x00"] * 6,
 ]
-
-
-@pytest.fixture
-def rpc(instant_chain):
-    return RpcDispatcher(instant_chain)
 
 
 def answer(rpc, method, params):

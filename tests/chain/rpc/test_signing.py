@@ -8,7 +8,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 
-from registry.chain.rpc.dispatcher import RpcDispatcher
+from tests.chain.rpc.support import request
 
 PERMIT = {
     "types": {
@@ -28,20 +28,11 @@ PERMIT = {
 }
 
 
-@pytest.fixture
-def rpc(instant_chain):
-    return RpcDispatcher(instant_chain)
-
-
-def answer(rpc, method, *params):
-    return rpc.handle({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-
-
 def test_eth_sign_and_personal_sign_give_the_same_eip_191_signature(rpc, instant_chain):
     account = instant_chain.dev_accounts[3]
     message = "0x" + b"hello".hex()
-    signature = answer(rpc, "eth_sign", account.address, message)["result"]
-    assert answer(rpc, "personal_sign", message, account.address)["result"] == signature
+    signature = request(rpc, "eth_sign", account.address, message)["result"]
+    assert request(rpc, "personal_sign", message, account.address)["result"] == signature
     expected = account.account.sign_message(encode_defunct(text="hello")).signature
     assert signature == "0x" + expected.hex()
     assert int(signature[-2:], 16) in (27, 28)
@@ -49,15 +40,15 @@ def test_eth_sign_and_personal_sign_give_the_same_eip_191_signature(rpc, instant
 
 def test_typed_data_is_signed_as_an_object_or_as_its_json(rpc, instant_chain):
     account = instant_chain.dev_accounts[1]
-    signature = answer(rpc, "eth_signTypedData_v4", account.address, PERMIT)["result"]
-    assert answer(rpc, "eth_signTypedData_v4", account.address, json.dumps(PERMIT))["result"] == signature
+    signature = request(rpc, "eth_signTypedData_v4", account.address, PERMIT)["result"]
+    assert request(rpc, "eth_signTypedData_v4", account.address, json.dumps(PERMIT))["result"] == signature
     recovered = Account.recover_message(encode_typed_data(full_message=PERMIT), signature=signature)
     assert recovered == account.address
 
 
 def test_only_development_accounts_sign(rpc):
     stranger = Account.create().address
-    error = answer(rpc, "eth_sign", stranger, "0x00")["error"]
+    error = request(rpc, "eth_sign", stranger, "0x00")["error"]
     assert error["code"] == -32602
     assert stranger in error["message"]
     assert "development accounts" in error["message"]
@@ -73,7 +64,7 @@ def test_only_development_accounts_sign(rpc):
     ],
 )
 def test_malformed_typed_data_is_refused_plainly(rpc, instant_chain, typed, expected):
-    error = answer(rpc, "eth_signTypedData_v4", instant_chain.dev_accounts[0].address, typed)["error"]
+    error = request(rpc, "eth_signTypedData_v4", instant_chain.dev_accounts[0].address, typed)["error"]
     assert error["code"] == -32602
     assert error["message"].startswith("eth_signTypedData_v4: parameter 2 (typedData)")
     assert expected in error["message"]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from registry.chain.rpc.dispatcher import RpcDispatcher
 from tests.chain.conftest import GWEI, sign
-
-
-def call(rpc, method):
-    return rpc.handle({"jsonrpc": "2.0", "id": 1, "method": method, "params": []})["result"]
+from tests.chain.rpc.support import result
 
 
 def test_pending_and_queued_follow_the_account_nonce(manual_chain):
@@ -20,18 +17,18 @@ def test_pending_and_queued_follow_the_account_nonce(manual_chain):
         (bob, 1): sign(bob, nonce=1, data=b"\x00", gas=60_000),  # waits for nonce 0; a creation
     }
     hashes = {key: manual_chain.send_raw_transaction(raw) for key, raw in raws.items()}
-    assert call(rpc, "txpool_status") == {"pending": "0x2", "queued": "0x2"}
-    content = call(rpc, "txpool_content")
+    assert result(rpc, "txpool_status") == {"pending": "0x2", "queued": "0x2"}
+    content = result(rpc, "txpool_content")
     assert sorted(content["pending"][alice.address]) == ["0", "1"]
     assert content["pending"][alice.address]["1"]["hash"] == "0x" + hashes[(alice, 1)].hex()
     assert content["pending"][alice.address]["1"]["blockNumber"] is None
     assert list(content["queued"][alice.address]) == ["3"]
     assert list(content["queued"][bob.address]) == ["1"]
-    inspect = call(rpc, "txpool_inspect")
+    inspect = result(rpc, "txpool_inspect")
     assert inspect["pending"][alice.address]["0"] == f"{bob.address}: 5 wei + 21000 gas × {5 * GWEI} wei"  # noqa: RUF001
     assert inspect["queued"][bob.address]["1"].startswith("contract creation: 0 wei + 60000 gas")
 
     manual_chain.seal_pending()
-    assert call(rpc, "txpool_status") == {"pending": "0x0", "queued": "0x2"}
+    assert result(rpc, "txpool_status") == {"pending": "0x0", "queued": "0x2"}
     manual_chain.send_raw_transaction(sign(alice, nonce=2, to=bob.address))
-    assert call(rpc, "txpool_status") == {"pending": "0x2", "queued": "0x1"}
+    assert result(rpc, "txpool_status") == {"pending": "0x2", "queued": "0x1"}
