@@ -232,11 +232,7 @@ class Calls:
             return high
 
     def create_access_list(
-        self,
-        tx: SignedTransactionAPI | Any,
-        sender: bytes,
-        target: BlockHeaderAPI,
-        overrides: StateOverrides | None = None,
+        self, tx: SignedTransactionAPI | Any, sender: bytes, target: BlockHeaderAPI
     ) -> tuple[AccessList, int]:
         """The access list ``tx`` from ``sender`` needs on the state after ``target``, and the gas it
         uses with that list (see the module docstring).
@@ -245,7 +241,7 @@ class Calls:
             RevertError, ExecutionFailedError: the transaction fails.
             ChainError: the list still grew after `MAX_ACCESS_LIST_ROUNDS` runs.
         """
-        with self.state_after(target, overrides) as state:
+        with self.state_after(target) as state:
             to = (
                 bytes(tx.to)
                 if tx.to

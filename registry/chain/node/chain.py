@@ -573,16 +573,12 @@ class EmbeddedChain:
             return self._calls.estimate_gas(tx, sender, header or self.head(), overrides)
 
     def create_access_list(
-        self,
-        tx: SignedTransactionAPI | Any,
-        sender: bytes,
-        header: BlockHeaderAPI | None = None,
-        overrides: StateOverrides | None = None,
+        self, tx: SignedTransactionAPI | Any, sender: bytes, header: BlockHeaderAPI | None = None
     ) -> tuple[AccessList, int]:
         """The access list ``tx`` needs after ``header`` and the gas it then uses; see
         `Calls.create_access_list`."""
         with self.lock:
-            return self._calls.create_access_list(tx, sender, header or self.head(), overrides)
+            return self._calls.create_access_list(tx, sender, header or self.head())
 
     def proof(
         self, address: bytes, slots: Sequence[int], header: BlockHeaderAPI | None = None

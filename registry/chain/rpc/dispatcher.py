@@ -65,6 +65,9 @@ RPC_METHOD_NOT_FOUND = -32601
 RECENT_LOG_OFFSETS = 64
 """Blocks whose log offsets the dispatcher keeps (receipts are fetched soon after sealing)."""
 
+MAX_MINED_BLOCKS = 10_000
+"""Blocks one ``evm_mine`` request may seal."""
+
 MAX_PROOF_SLOTS = 1_000
 """Storage slots one ``eth_getProof`` request may ask for."""
 
@@ -182,7 +185,7 @@ class RpcDispatcher:
             "eth_getStorageAt": method(self._get_storage_at, "address", "slot", "block", required=2),
             "eth_getProof": method(self._get_proof, "address", "storageKeys", "block", required=2),
             "eth_getLogs": method(self._get_logs, "filter"),
-            "evm_mine": method(self._evm_mine, "timestamp", required=0),
+            "evm_mine": method(self._evm_mine, "timestampOrOptions", required=0),
             "evm_increaseTime": method(self._evm_increase_time, "seconds"),
             "evm_setNextBlockTimestamp": method(self._evm_set_next_block_timestamp, "timestamp"),
         }
@@ -539,14 +542,22 @@ class RpcDispatcher:
         return tips
 
     def _evm_mine(self, params: Params) -> str:
-        # anvil also takes {"timestamp": ..., "blocks": ...}; a timestamp is all this node needs.
+        # As anvil: a timestamp, or {"timestamp": ..., "blocks": n}; the timestamp is the first block's.
+        blocks = 1
         if params.has(0) and isinstance(params.raw(0), dict):
             fields = params.fields(0)
+            fields.refuse_unknown(("timestamp", "blocks"), "evm_mine")
+            blocks = fields.quantity("blocks", 1)
+            if not 1 <= blocks <= MAX_MINED_BLOCKS:
+                raise RpcParamsError(
+                    f"{fields.where}: field 'blocks' must be from 1 to {MAX_MINED_BLOCKS}, got {blocks}"
+                )
             if fields.has("timestamp"):
                 self._pin_timestamp(fields.quantity("timestamp"))
         elif params.has(0):
             self._pin_timestamp(params.quantity(0))
-        self.chain.mine()
+        for _ in range(blocks):
+            self.chain.mine()
         return "0x0"
 
     def _evm_set_next_block_timestamp(self, params: Params) -> None:

@@ -305,3 +305,14 @@ def test_get_proof_of_absent_slots_and_accounts(rpc, instant_chain):
     too_many = request(rpc, "eth_getProof", sender, ["0x1"] * 1001, "latest")["error"]
     assert too_many["code"] == -32602
     assert "at most 1000" in too_many["message"]
+
+
+def test_evm_mine_takes_anvils_options(rpc, instant_chain):
+    target = instant_chain.head().timestamp + 1_000
+    result(rpc, "evm_mine", {"timestamp": hex(target), "blocks": "0x3"})
+    assert instant_chain.block_number == 3
+    assert instant_chain.get_header(1).timestamp == target
+    assert instant_chain.head().timestamp > target
+    refusal = request(rpc, "evm_mine", {"interval": 5})["error"]
+    assert refusal["code"] == -32602
+    assert "'interval' is not supported" in refusal["message"]
