@@ -151,7 +151,7 @@ def register_wallet(
 def _register(
     w3: Web3, operator: Any, *, wallet: str, country: int, expiry_text: str | None, attributes: int, via: str
 ) -> KycRegistration:
-    from web3.exceptions import ContractCustomError, ContractLogicError
+    from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
     from web3.types import TxParams, Wei
 
     from registry.artifacts import load_artifact
@@ -189,8 +189,20 @@ def _register(
         "maxFeePerGas": Wei(2 * int(w3.eth.get_block("latest")["baseFeePerGas"]) + tip),
     }
     tx = call.build_transaction(params)
-    tx_hash = w3.eth.send_raw_transaction(operator.sign_transaction(tx).raw_transaction)
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    try:
+        tx_hash = w3.eth.send_raw_transaction(operator.sign_transaction(tx).raw_transaction)
+    except Web3RPCError as exc:
+        # E.g. another registration took the operator's nonce at the same moment: nothing was done.
+        raise KycRegistrationError(
+            f"the chain refused the registration of {wallet}: {exc}; run the command again"
+        ) from exc
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    except TimeExhausted as exc:
+        raise KycRegistrationError(
+            f"the registration of {wallet} ({tx_hash.to_0x_hex()}) was not sealed within 120 s; it may "
+            "still be: run the command again, which updates a wallet already registered"
+        ) from exc
     if receipt["status"] != 1:
         raise KycRegistrationError(
             f"the registration of {wallet} failed in transaction {tx_hash.to_0x_hex()}"

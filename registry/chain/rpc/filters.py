@@ -47,11 +47,13 @@ if TYPE_CHECKING:
 FILTER_TIMEOUT = 300.0
 """Seconds without a poll after which a filter is uninstalled (geth's five minutes)."""
 
-MAX_FILTERS = 10_000
+MAX_FILTERS = 1_000
 """Filters one node keeps at once; more are refused until some are uninstalled or expire."""
 
 MAX_PENDING_HASHES = 10_000
-"""Transaction hashes a pending-transaction filter holds between polls; older ones are dropped."""
+"""Transaction hashes a pending-transaction filter holds between polls; older ones are dropped.
+Every filter holds the same hash objects, so all of them together cost at most
+``MAX_FILTERS * MAX_PENDING_HASHES`` pointers (80 MB)."""
 
 FilterKind = Literal["logs", "blocks", "pending"]
 
