@@ -5,23 +5,32 @@ response object(s). Both `registry.chain.rpc.provider.EmbeddedProvider` (web3.py
 and `registry.chain.rpc.server` (HTTP for any client) go through it, so a client sees the
 same answers and the same errors either way.
 
+The methods are grouped in modules: `registry.chain.rpc.execution` (calls, estimates,
+access lists, sending), `registry.chain.rpc.filters`, `registry.chain.rpc.signing`,
+`registry.chain.rpc.txpool`; the rest (blocks, transactions, state, proofs, logs, fees,
+development methods) is here. Each method declares its parameters
+(`registry.chain.rpc.params`), so a bad one is answered with the method's name, the
+parameter's name and what it should be.
+
 Errors (JSON-RPC error objects):
 
     3        execution reverted; ``data`` is the revert payload (web3.py and ethers decode
              custom errors from it), ``message`` is "execution reverted" (plus the reason of
              an ``Error(string)``)
-    -32000   transaction refused: "nonce too low", "insufficient funds for gas * price + value",
-             "max fee per gas less than block base fee", "replacement transaction underpriced"...
-    -32003   sender not permitted on this chain
+    -32000   transaction refused, in geth's words first: "nonce too low", "intrinsic gas too low",
+             "insufficient funds for gas * price + value", "replacement transaction underpriced"...;
+             "filter not found"
+    -32003   sender not permitted on this chain (during eth_estimateGas and eth_call, with the
+             reason also as ``Error(string)`` data, which wallets and ethers show)
     -32001   unknown block
     -32004   not supported on this chain (interventions on the permissionless chain)
     -32601   unknown method;  -32602 bad parameters;  -32600 bad request;  -32700 bad JSON
-    -32603   internal error
+    -32603   internal error (the details go to the node's log, not to the client)
 
-Besides the standard methods, a few development methods that anvil and hardhat also
-answer: ``evm_mine`` (optionally at a timestamp), ``evm_increaseTime``,
-``evm_setNextBlockTimestamp``, ``eth_sendTransaction`` for the development
-accounts (unlocked, as on any development node).
+Besides the standard methods, the development methods that anvil and hardhat also
+answer: ``evm_mine``, ``evm_increaseTime``, ``evm_setNextBlockTimestamp``, and
+``eth_sendTransaction`` and message signing for the development accounts (unlocked, as
+on any development node).
 """
 
 from __future__ import annotations
@@ -51,7 +60,7 @@ from registry.chain.rpc.blocks import resolve_header
 from registry.chain.rpc.execution import PRIORITY_FEE, Execution
 from registry.chain.rpc.filters import FilterError, Filters
 from registry.chain.rpc.logs import LogCriteria, scan_logs
-from registry.chain.rpc.params import MethodSpec, Params, method, no_params
+from registry.chain.rpc.params import MethodSpec, Params, method, no_params, shown
 from registry.chain.rpc.serializers import JSON, RpcParamsError
 from registry.chain.rpc.signing import MessageSigning
 from registry.chain.rpc.txpool import TxPoolMethods
@@ -262,7 +271,7 @@ class RpcDispatcher:
                 "error": {
                     "code": RPC_INVALID_PARAMS,
                     "message": f"{name}: params must be an array (positional parameters), "
-                    f"got {type(params).__name__ if not isinstance(params, dict) else 'an object'}",
+                    f"got {shown(params)}",
                 },
             }
         try:
