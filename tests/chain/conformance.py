@@ -459,7 +459,7 @@ class ChainConformance:
         assert call(token.address, balance_of, {}) == 0
         assert w3.eth.get_code(copy) == b""
 
-    def test_balance_and_nonce_overrides_reach_the_evm(self, target):
+    def test_overrides_reach_the_evm_in_calls_and_estimates(self, target):
         w3 = target.w3
         probe = Account.from_key(keccak(text=f"override probe of {target.name}")).address
         # Runtime code: SELFBALANCE, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN.
@@ -470,12 +470,12 @@ class ChainConformance:
             {probe: {"code": returns_own_balance, "balance": hex(123_456)}},
         )
         assert int.from_bytes(answer, "big") == 123_456
-        estimate = w3.eth.estimate_gas(
-            {"from": probe, "to": target.accounts[0].address, "value": 10**18},
-            "latest",
-            {probe: {"balance": hex(10**19)}},
-        )
-        assert estimate == 21_000
+        # From a sender allowed to send (KYC'd on the permissioned chain), to code that writes a slot.
+        call = {"from": target.accounts[3].address, "to": probe}
+        assert w3.eth.estimate_gas(call) == 21_000
+        writes_slot_0 = "0x600160005500"  # PUSH1 1, PUSH1 0, SSTORE, STOP
+        estimate = w3.eth.estimate_gas(call, "latest", {probe: {"code": writes_slot_0}})
+        assert estimate > 21_000 + 20_000
 
     def test_create_access_list_names_the_slots_a_transfer_touches(self, target):
         w3 = target.w3
