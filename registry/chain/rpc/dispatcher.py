@@ -20,8 +20,8 @@ Errors (JSON-RPC error objects):
     -32000   transaction refused, in geth's words first: "nonce too low", "intrinsic gas too low",
              "insufficient funds for gas * price + value", "replacement transaction underpriced"...;
              "filter not found"
-    -32003   sender not permitted on this chain (during eth_estimateGas and eth_call, with the
-             reason also as ``Error(string)`` data, which wallets and ethers show)
+    -32003   sender not permitted on this chain; ``data`` also holds the reason as ``Error(string)``
+             revert data, which wallets and ethers show for a failed estimate
     -32001   unknown block
     -32004   not supported on this chain (interventions on the permissionless chain)
     -32601   unknown method;  -32602 bad parameters;  -32600 bad request;  -32700 bad JSON
@@ -82,8 +82,6 @@ MAX_PROOF_SLOTS = 1_000
 
 _ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
 
-_CALL_METHODS = frozenset({"eth_call", "eth_estimateGas", "eth_createAccessList"})
-
 
 class RpcMethodNotFoundError(LookupError):
     """The method does not exist on this node."""
@@ -115,19 +113,23 @@ def _error_string(reason: str) -> bytes:
 def error_object(exc: BaseException, method: str | None = None) -> JSON:
     """The JSON-RPC error object for ``exc``, raised while answering ``method``.
 
-    A sender the chain refuses (KYC, chain-wide freeze) during ``eth_estimateGas`` or
-    ``eth_call`` also carries its reason as ``Error(string)`` revert data: wallets and
-    ethers v6 show a failed estimate's reason only from such data (ethers: "execution
-    reverted: <reason>"), while the code stays the refusal's own.
+    A sender the chain refuses (KYC, chain-wide freeze) gets the same object from every method:
+    the refusal's code and message, and ``data`` holding ``{"message", "data"}`` with the reason
+    as ``Error(string)`` revert data, the nested shape Hardhat uses. Wallets and ethers v6 show
+    a failed estimate's reason only from such data (ethers: ``execution reverted: "<reason>"``);
+    a client that reads only ``message`` sees the reason as it is.
     """
     if isinstance(exc, RevertError):
         return {"code": exc.rpc_code, "message": _revert_message(exc), "data": ser.data(exc.data)}
-    if isinstance(exc, SenderNotPermittedError) and method in _CALL_METHODS:
+    if isinstance(exc, SenderNotPermittedError):
         reason = str(exc)
         return {
             "code": exc.rpc_code,
-            "message": f"{reason} (refused before execution; data holds this reason as revert data)",
-            "data": ser.data(_error_string(reason)),
+            "message": reason,
+            "data": {
+                "message": f"refused before execution, given as a revert reason for wallets: {reason}",
+                "data": ser.data(_error_string(reason)),
+            },
         }
     if isinstance(exc, ChainError):
         return {"code": exc.rpc_code, "message": str(exc)}
