@@ -20,7 +20,7 @@ Errors (JSON-RPC error objects):
     -32000   transaction refused, in geth's words first: "nonce too low", "intrinsic gas too low",
              "insufficient funds for gas * price + value", "replacement transaction underpriced"...;
              "filter not found"
-    -32003   sender not permitted on this chain; ``data`` also holds the reason as ``Error(string)``
+    -32003   sender not permitted on this chain; ``data`` repeats the reason as ``Error(string)``
              revert data, which wallets and ethers show for a failed estimate
     -32001   unknown block
     -32004   not supported on this chain (interventions on the permissionless chain)
@@ -82,6 +82,9 @@ MAX_PROOF_SLOTS = 1_000
 
 _ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
 
+REFUSAL_NOTE = "(refused before it runs; data repeats this reason as revert data, for wallets)"
+"""Appended to a refused sender's message; see `error_object`."""
+
 
 class RpcMethodNotFoundError(LookupError):
     """The method does not exist on this node."""
@@ -114,10 +117,11 @@ def error_object(exc: BaseException, method: str | None = None) -> JSON:
     """The JSON-RPC error object for ``exc``, raised while answering ``method``.
 
     A sender the chain refuses (KYC, chain-wide freeze) gets the same object from every method:
-    the refusal's code and message, and ``data`` holding ``{"message", "data"}`` with the reason
-    as ``Error(string)`` revert data, the nested shape Hardhat uses. Wallets and ethers v6 show
-    a failed estimate's reason only from such data (ethers: ``execution reverted: "<reason>"``);
-    a client that reads only ``message`` sees the reason as it is.
+    the refusal's code, its message with `REFUSAL_NOTE` appended, and the reason as
+    ``Error(string)`` revert ``data``. Wallets and ethers v6 show a failed estimate's reason only
+    from revert data beside a message that mentions a revert (ethers: ``execution reverted:
+    "<reason>"``); web3.py, which looks for "execution reverted" or code 3, keeps raising its
+    usual `Web3RPCError` with the message.
     """
     if isinstance(exc, RevertError):
         return {"code": exc.rpc_code, "message": _revert_message(exc), "data": ser.data(exc.data)}
@@ -125,11 +129,8 @@ def error_object(exc: BaseException, method: str | None = None) -> JSON:
         reason = str(exc)
         return {
             "code": exc.rpc_code,
-            "message": reason,
-            "data": {
-                "message": f"refused before execution, given as a revert reason for wallets: {reason}",
-                "data": ser.data(_error_string(reason)),
-            },
+            "message": f"{reason} {REFUSAL_NOTE}",
+            "data": ser.data(_error_string(reason)),
         }
     if isinstance(exc, ChainError):
         return {"code": exc.rpc_code, "message": str(exc)}
