@@ -7,11 +7,15 @@ so that ``registry --help`` starts quickly.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import time
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from registry.settings import Settings
 
 app = typer.Typer(
     help="Tokenized-asset registry: bonds and stock tokens on a permissioned and a permissionless chain.",
@@ -96,9 +100,12 @@ def node(
         f"Chain ID         {embedded.chain_id}",
         f"Block number     {embedded.block_number}",
         f"Data             {settings.chain_dir(name)}",
-        "",
-        f"Listening on {server.url}",
     ]
+    if name == "permissioned":
+        lines += _kyc_lines(settings)
+    lines += ["", f"Listening on {server.url}"]
+    # Other commands on this data directory (registry kyc register) send through this node.
+    embedded.advertise(server.url)
     typer.echo("\n".join(lines))
 
     def stop(_signum: int, _frame: object) -> None:
@@ -112,6 +119,85 @@ def node(
     finally:
         server.server_close()
         embedded.close()
+
+
+def _kyc_lines(settings: Settings) -> list[str]:
+    """Who may register wallets on the permissioned chain, and the command that does it."""
+    from registry.chain import IDENTITY_REGISTRY_ADDRESS, operator_account
+    from registry.chain.consensus.validators import KEYS_FILE
+
+    folder = settings.chain_dir("permissioned")
+    registry_address = "0x" + bytes(IDENTITY_REGISTRY_ADDRESS).hex()
+    return [
+        "",
+        "KYC              only wallets verified by the identity registry may send; the development",
+        "                 accounts are verified at genesis",
+        f"Registry         {registry_address}",
+        f"KYC provider     {operator_account(folder).address}",
+        f"                 (the chain operator; its key is in {folder / KEYS_FILE})",
+        "Verify a wallet  registry kyc register --chain permissioned 0xYOUR_WALLET "
+        "[--country 756] [--expiry YYYY-MM-DD]",
+        "                 (run it with the same data directory; it signs as the chain operator and sends",
+        "                 through this node)",
+    ]
+
+
+kyc_app = typer.Typer(
+    help="KYC on the permissioned chain: let a wallet send transactions.", no_args_is_help=True
+)
+app.add_typer(kyc_app, name="kyc")
+
+
+@kyc_app.command("register")
+def kyc_register(
+    wallet: Annotated[str, typer.Argument(help="The wallet to verify (0x followed by 40 hex digits).")],
+    *,
+    chain: Annotated[str, typer.Option("--chain", "-c", help="The chain: only permissioned has KYC.")] = (
+        "permissioned"
+    ),
+    country: Annotated[int, typer.Option(help="ISO 3166 numeric country code.")] = 756,
+    expiry: Annotated[
+        str | None,
+        typer.Option(help="KYC expiry: YYYY-MM-DD (UTC), a Unix timestamp, or never; default a year on."),
+    ] = None,
+    accredited: Annotated[bool, typer.Option(help="Record the investor as accredited.")] = False,
+    professional: Annotated[bool, typer.Option(help="Record the investor as professional.")] = False,
+    data_dir: Annotated[str | None, typer.Option(help="Data directory (default: REGISTRY_DATA_DIR).")] = None,
+) -> None:
+    """Verify WALLET in the permissioned chain's identity registry, signed by the chain operator.
+
+    Works on the embedded chain of the data directory, also while `registry node` serves it.
+    """
+    from registry.errors import RegistryError
+    from registry.onboarding import NEVER, register_wallet
+    from registry.settings import load_settings
+
+    if chain != "permissioned":
+        console.print(
+            f"[red]error:[/red] the {chain} chain has no KYC: anyone with a funded key may send there; "
+            "KYC exists on the permissioned chain only"
+        )
+        raise typer.Exit(code=2)
+    try:
+        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+        done = register_wallet(
+            settings, wallet, country=country, expiry=expiry, accredited=accredited, professional=professional
+        )
+    except RegistryError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    expires = (
+        "never"
+        if done.kyc_expiry == NEVER
+        else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(done.kyc_expiry))
+    )
+    typer.echo(
+        f"{done.wallet} {done.action}: investor {done.investor_id}, country {done.country}, "
+        f"KYC valid until {expires}\n"
+        f"transaction {done.transaction}, through {done.via}\n"
+        "It may send on the permissioned chain once it holds ether for gas (the faucet key is printed by "
+        "`registry node`)."
+    )
 
 
 @app.command()

@@ -4,6 +4,7 @@
     ├── ArtifactError                      a compiled contract cannot be found or read (LookupError)
     ├── ConfigurationError                 a setting is missing or invalid (ValueError)
     ├── InvalidInputError                  an argument is invalid; ``field`` names it (ValueError)
+    ├── KycRegistrationError               the identity registry refuses to register a wallet
     └── CustodyError                       keys, signing and sending transactions (registry.custody)
         ├── KeystoreError                  a key file cannot be found, written, read or decrypted
         │   ├── PassphraseMissingError     REGISTRY_KEYSTORE_PASSPHRASE is unset (also a ConfigurationError)
@@ -195,3 +196,7 @@ class BatchIncompleteError(TransactionFailedError):
         super().__init__(message, description="batch")
         self.outcome = outcome
         """The whole batch's outcome, transaction by transaction."""
+
+
+class KycRegistrationError(RegistryError):
+    """Raised when the identity registry refuses to register or update a wallet (e.g. a revoked investor)."""

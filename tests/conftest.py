@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib.util
 import socket
 import subprocess
-import time
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
+from hypothesis import settings
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
@@ -24,6 +26,11 @@ from registry.chain.node.chain import EmbeddedChain
 from registry.chain.node.modes import PermissionlessMode
 from registry.chain.rpc.provider import EmbeddedProvider
 from registry.deploy import deploy as deploy_contract
+
+# No test may depend on how fast this shared machine runs: hypothesis' default deadline (200 ms per
+# example) would fail a slow example on a loaded machine. Tests set their own example counts.
+settings.register_profile("registry", deadline=None)
+settings.load_profile("registry")
 
 N_ACCOUNTS = 10
 TEST_CHAIN_ID = 771_099
@@ -100,7 +107,7 @@ class AnvilNode:
     """A running anvil process."""
 
     url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[str]
 
     def w3(self) -> Web3:
         return Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
@@ -108,7 +115,11 @@ class AnvilNode:
 
 @pytest.fixture(scope="module")
 def anvil_node(anvil_binary: Path) -> Iterator[AnvilNode]:
-    """anvil on 127.0.0.1 on a free port, stopped after the module."""
+    """anvil on 127.0.0.1 on a free port, stopped after the module.
+
+    Ready once it prints "Listening on": a thread reads its output (and keeps reading, so that
+    its request log never fills the pipe), and the fixture waits for that line, not for a clock.
+    """
     port = free_port()
     process = subprocess.Popen(
         [
@@ -121,23 +132,30 @@ def anvil_node(anvil_binary: Path) -> Iterator[AnvilNode]:
             str(ANVIL_CHAIN_ID),
             "--hardfork",
             "prague",
-            "--quiet",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
+    listening = threading.Event()
+    recent: deque[str] = deque(maxlen=40)
+
+    def read_output() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            recent.append(line)
+            if line.startswith("Listening on"):
+                listening.set()
+        listening.set()  # anvil ended: stop waiting
+
+    reader = threading.Thread(target=read_output, name="anvil-output", daemon=True)
+    reader.start()
     node = AnvilNode(url=f"http://127.0.0.1:{port}", process=process)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if node.w3().eth.chain_id == ANVIL_CHAIN_ID:
-                    break
-            except Exception:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    stderr = process.stderr.read().decode() if process.stderr else ""
-                    pytest.fail(f"anvil did not start on port {port}: {stderr[-500:]}")
-                time.sleep(0.1)
+        listening.wait(timeout=60)
+        if process.poll() is not None or not listening.is_set():
+            pytest.fail(f"anvil did not start on port {port}: {''.join(recent)[-1000:]}")
+        assert node.w3().eth.chain_id == ANVIL_CHAIN_ID
         yield node
     finally:
         process.terminate()
@@ -146,8 +164,9 @@ def anvil_node(anvil_binary: Path) -> Iterator[AnvilNode]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        reader.join(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def derived_keys(label: str, count: int) -> list[LocalAccount]:

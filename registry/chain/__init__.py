@@ -15,17 +15,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from registry.chain.backend import ChainHandle, ChainSettings, EmbeddedBackend, connect, open_embedded
+    from registry.chain.consensus.kyc import IDENTITY_REGISTRY_ADDRESS
+    from registry.chain.consensus.validators import operator_account
     from registry.chain.events import ChainEvent, NewBlock, Rollback
     from registry.chain.external import ExternalBackend
     from registry.chain.names import ChainName
     from registry.chain.node.chain import EmbeddedChain, Sealing
     from registry.chain.node.host import BuiltBlock
+    from registry.chain.node.lock import Holder, holder
     from registry.chain.node.modes import ChainMode, PermissionlessMode
     from registry.chain.rpc.dispatcher import RpcDispatcher
     from registry.chain.rpc.provider import EmbeddedProvider
     from registry.chain.rpc.server import RpcServerThread
 
 _EXPORTS = {
+    "IDENTITY_REGISTRY_ADDRESS": "registry.chain.consensus.kyc",
     "BuiltBlock": "registry.chain.node.host",
     "ChainEvent": "registry.chain.events",
     "ChainHandle": "registry.chain.backend",
@@ -36,6 +40,7 @@ _EXPORTS = {
     "EmbeddedChain": "registry.chain.node.chain",
     "EmbeddedProvider": "registry.chain.rpc.provider",
     "ExternalBackend": "registry.chain.external",
+    "Holder": "registry.chain.node.lock",
     "NewBlock": "registry.chain.events",
     "PermissionlessMode": "registry.chain.node.modes",
     "Rollback": "registry.chain.events",
@@ -43,10 +48,13 @@ _EXPORTS = {
     "RpcServerThread": "registry.chain.rpc.server",
     "Sealing": "registry.chain.node.chain",
     "connect": "registry.chain.backend",
+    "holder": "registry.chain.node.lock",
     "open_embedded": "registry.chain.backend",
+    "operator_account": "registry.chain.consensus.validators",
 }
 
 __all__ = [
+    "IDENTITY_REGISTRY_ADDRESS",
     "BuiltBlock",
     "ChainEvent",
     "ChainHandle",
@@ -57,6 +65,7 @@ __all__ = [
     "EmbeddedChain",
     "EmbeddedProvider",
     "ExternalBackend",
+    "Holder",
     "NewBlock",
     "PermissionlessMode",
     "Rollback",
@@ -64,7 +73,9 @@ __all__ = [
     "RpcServerThread",
     "Sealing",
     "connect",
+    "holder",
     "open_embedded",
+    "operator_account",
 ]
 
 

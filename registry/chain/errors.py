@@ -21,6 +21,7 @@
     ├── NotSupportedByBackendError          feature missing, e.g. on an external node (NotImplementedError)
     ├── ChainClosedError                    the chain was closed; reopen it
     ├── ChainDataError                      the data directory holds another or a damaged chain
+    │   └── ChainInUseError                 another process has the chain's folder open
     └── ChainConnectionError                an external node cannot be reached (ConnectionError)
 
 The permissioned consensus adds its own subclasses of ``InvalidBlockError`` (seal and validator-set
@@ -168,6 +169,10 @@ class ChainClosedError(ChainError, RuntimeError):
 
 class ChainDataError(ChainError):
     """Raised when the data directory holds a chain with another id or mode, or a damaged database."""
+
+
+class ChainInUseError(ChainDataError):
+    """Raised when another process has the chain's folder open; the message names it and its URL."""
 
 
 class ChainConnectionError(ChainError, ConnectionError):

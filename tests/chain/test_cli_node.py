@@ -11,13 +11,19 @@ import time
 from pathlib import Path
 
 from eth_account import Account
+from eth_utils.crypto import keccak
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from .conftest import ROOT, free_port
 
+REGISTRY = str(Path(sys.executable).parent / "registry")
 
-def start_node(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
-    command = [str(Path(sys.executable).parent / "registry"), "node", "--chain", "permissionless"]
+
+def start_node(
+    data_dir: Path, port: int, chain: str = "permissionless"
+) -> tuple[subprocess.Popen[str], list[str]]:
+    command = [REGISTRY, "node", "--chain", chain]
     command += ["--port", str(port), "--data-dir", str(data_dir)]
     process = subprocess.Popen(
         command,
@@ -25,7 +31,7 @@ def start_node(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[s
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "REGISTRY_PERMISSIONLESS_RPC_URL": ""},
+        env={**os.environ, "REGISTRY_PERMISSIONLESS_RPC_URL": "", "REGISTRY_PERMISSIONED_RPC_URL": ""},
     )
     lines: list[str] = []
     deadline = time.monotonic() + 60
@@ -78,3 +84,44 @@ def test_node_serves_json_rpc_and_prints_a_usable_faucet(tmp_path):
         remaining, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "stopping" in remaining
+
+
+def test_the_permissioned_node_says_who_verifies_wallets_and_the_command_works_while_it_runs(tmp_path):
+    port = free_port()
+    process, lines = start_node(tmp_path, port, "permissioned")
+    try:
+        output = "\n".join(lines)
+        provider = re.search(r"KYC provider\s+(0x[0-9a-fA-F]{40})", output)
+        assert provider is not None
+        assert "registry kyc register --chain permissioned 0xYOUR_WALLET" in output
+        participant = Account.create().address
+        registered = subprocess.run(
+            [
+                REGISTRY,
+                "kyc",
+                "register",
+                "--chain",
+                "permissioned",
+                participant,
+                "--data-dir",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "REGISTRY_PERMISSIONED_RPC_URL": ""},
+        )
+        assert registered.returncode == 0, registered.stdout + registered.stderr
+        assert f"{participant} registered" in registered.stdout
+        assert f"through the node at http://127.0.0.1:{port}" in registered.stdout
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 30}))
+        is_verified = "0x" + keccak(text="isVerified(address)")[:4].hex() + "00" * 12 + participant[2:]
+        call = {"to": "0x1d00000000000000000000000000000000000001", "data": is_verified}
+        answer = w3.provider.make_request(RPCEndpoint("eth_call"), [call, "latest"])["result"]
+        assert int(answer, 16) == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0

@@ -157,6 +157,20 @@ class ValidatorKeyring:
         return key
 
 
+def operator_account(folder: Path) -> LocalAccount:
+    """The chain operator (the identity registry's admin and KYC provider) of the chain in ``folder``.
+
+    Raises:
+        ChainDataError: the folder has no readable key file (the chain was never created there).
+    """
+    if not (folder / KEYS_FILE).is_file():
+        raise ChainDataError(
+            f"{folder / KEYS_FILE} does not exist: no permissioned chain was created in {folder}; "
+            "start it once (registry node --chain permissioned) or check the data directory"
+        )
+    return ValidatorKeyring.load_or_create(folder).operator
+
+
 def _key_from_hex(text: str) -> PrivateKey:
     return PrivateKey(bytes.fromhex(text.removeprefix("0x")))
 

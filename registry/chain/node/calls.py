@@ -1,24 +1,132 @@
-"""Execution without a transaction: ``eth_call`` and ``eth_estimateGas`` on the state after a block.
+"""Execution without a transaction: ``eth_call``, ``eth_estimateGas`` and ``eth_createAccessList``.
 
 `Calls` runs an unsigned transaction from any sender on a throw-away copy of the state after a
 given block, inside that block's context, as geth and anvil do; nothing it does is kept. The
 chain (`registry.chain.node.chain.EmbeddedChain`) holds its lock around every call.
+
+*State overrides* (`AccountOverride`, geth's ``eth_call`` third parameter) change that copy
+before the transaction runs: an account's balance, nonce or code, its whole storage
+(``state``) or some slots (``stateDiff``).
+
+*Access lists* are found as geth finds them: the transaction runs with an opcode table
+that notes every storage slot it reads or writes (``SLOAD``, ``SSTORE``) and every account
+it touches (``BALANCE``, ``EXTCODE*``, ``CALL``-family, ``SELFDESTRUCT``), except the sender,
+the recipient (or created contract) and the precompiles; it then runs again with that list,
+until the list no longer grows.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
-from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI
+from eth._utils.address import generate_contract_address
+from eth.abc import BlockHeaderAPI, ComputationAPI, SignedTransactionAPI, StateAPI
 from eth.chains.base import Chain
+from eth.vm import opcode_values as op
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address
 from eth_utils.exceptions import ValidationError
 
 from registry.chain.errors import ChainError, InsufficientFundsError, InvalidTransactionError
 from registry.chain.node.builder import computation_error
+from registry.chain.node.gas import data_floor_gas, intrinsic_gas
+
+AccessList = tuple[tuple[bytes, tuple[int, ...]], ...]
+"""An EIP-2930 access list: (address, storage slots) pairs."""
+
+MAX_ACCESS_LIST_ROUNDS = 8
+"""Runs `Calls.create_access_list` makes at most before giving up on a list that keeps growing."""
+
+_SLOT_OPCODES = frozenset({op.SLOAD, op.SSTORE})
+_ADDRESS_ON_TOP = frozenset({op.BALANCE, op.EXTCODESIZE, op.EXTCODECOPY, op.EXTCODEHASH, op.SELFDESTRUCT})
+_ADDRESS_SECOND = frozenset({op.CALL, op.CALLCODE, op.DELEGATECALL, op.STATICCALL})
+_ADDRESS_MASK = 2**160 - 1
+
+
+@dataclass(frozen=True)
+class AccountOverride:
+    """What to change in one account before a call runs (fields left None are kept)."""
+
+    balance: int | None = None
+    nonce: int | None = None
+    code: bytes | None = None
+    state: Mapping[int, int] | None = None
+    """The account's whole storage: every slot not listed reads as zero."""
+    state_diff: Mapping[int, int] | None = None
+    """Slots to set; the others keep their value."""
+
+
+StateOverrides = Mapping[bytes, AccountOverride]
+"""Account overrides by 20-byte address."""
+
+
+def apply_overrides(state: StateAPI, overrides: StateOverrides) -> None:
+    """Write ``overrides`` into ``state`` (a throw-away state: nothing here is ever persisted)."""
+    for raw_address, change in overrides.items():
+        address = Address(bytes(raw_address))
+        if change.balance is not None:
+            state.set_balance(address, change.balance)
+        if change.nonce is not None:
+            state.set_nonce(address, change.nonce)
+        if change.code is not None:
+            state.set_code(address, change.code)
+        if change.state is not None:
+            state.delete_storage(address)
+            for slot, value in change.state.items():
+                state.set_storage(address, slot, value)
+        if change.state_diff is not None:
+            for slot, value in change.state_diff.items():
+                state.set_storage(address, slot, value)
+
+
+class _AccessRecorder:
+    """The accounts and slots an execution touched, in the order first touched."""
+
+    def __init__(self, start: AccessList, excluded: set[bytes]) -> None:
+        self.entries: dict[bytes, dict[int, None]] = {
+            address: dict.fromkeys(slots) for address, slots in start
+        }
+        self.excluded = excluded
+
+    def slot(self, address: bytes, slot: int) -> None:
+        self.entries.setdefault(address, {})[slot] = None
+
+    def account(self, address: bytes) -> None:
+        if address not in self.excluded:
+            self.entries.setdefault(address, {})
+
+    def access_list(self) -> AccessList:
+        return tuple((address, tuple(slots)) for address, slots in self.entries.items())
+
+
+def _stack_int(value: int | bytes) -> int:
+    return value if isinstance(value, int) else int.from_bytes(value, "big")
+
+
+def _recording_table(opcodes: Mapping[int, Any], recorder: _AccessRecorder) -> dict[int, Any]:
+    """``opcodes`` with the state-touching instructions noting what they touch before they run."""
+
+    def wrap(value: int, instruction: Any) -> Callable[..., None]:
+        def recorded(computation: Any) -> None:
+            values = computation._stack.values
+            if value in _SLOT_OPCODES:
+                if values:
+                    recorder.slot(bytes(computation.msg.storage_address), _stack_int(values[-1]))
+            elif value in _ADDRESS_ON_TOP:
+                if values:
+                    recorder.account((_stack_int(values[-1]) & _ADDRESS_MASK).to_bytes(20, "big"))
+            elif len(values) >= 2:
+                recorder.account((_stack_int(values[-2]) & _ADDRESS_MASK).to_bytes(20, "big"))
+            instruction(computation=computation)
+
+        recorded.mnemonic = getattr(instruction, "mnemonic", "")  # type: ignore[attr-defined]
+        return recorded
+
+    watched = _SLOT_OPCODES | _ADDRESS_ON_TOP | _ADDRESS_SECOND
+    return {value: wrap(value, entry) if value in watched else entry for value, entry in opcodes.items()}
 
 
 class Calls:
@@ -28,8 +136,10 @@ class Calls:
         self._py_evm = py_evm
 
     @contextlib.contextmanager
-    def state_after(self, target: BlockHeaderAPI) -> Iterator[StateAPI]:
-        """The state after block ``target``, executing inside that block's context.
+    def state_after(
+        self, target: BlockHeaderAPI, overrides: StateOverrides | None = None
+    ) -> Iterator[StateAPI]:
+        """The state after block ``target``, executing inside that block's context, with ``overrides``.
 
         As geth and anvil answer ``eth_call`` at a block: ``block.number`` and
         ``block.timestamp`` are the block's own (so a view at "latest" sees the time the
@@ -40,20 +150,28 @@ class Calls:
         state = vm.build_state(vm.chaindb.db, header, vm.chain_context, vm.previous_hashes or ())
         snapshot = state.snapshot()
         try:
+            if overrides:
+                apply_overrides(state, overrides)
             yield state
         finally:
             state.revert(snapshot)
 
-    def call(self, tx: SignedTransactionAPI | Any, sender: bytes, target: BlockHeaderAPI) -> bytes:
-        """Execute the unsigned ``tx`` from ``sender`` on the state after ``target`` and return its
-        output, without a fee and without keeping any change.
+    def call(
+        self,
+        tx: SignedTransactionAPI | Any,
+        sender: bytes,
+        target: BlockHeaderAPI,
+        overrides: StateOverrides | None = None,
+    ) -> bytes:
+        """Execute the unsigned ``tx`` from ``sender`` on the state after ``target`` (with ``overrides``)
+        and return its output, without a fee and without keeping any change.
 
         Raises:
             RevertError: the call reverted (``data`` holds the revert payload).
             ExecutionFailedError: it failed otherwise (out of gas, invalid opcode).
             InsufficientFundsError, NonceError: the call itself is invalid.
         """
-        with self.state_after(target) as state:
+        with self.state_after(target, overrides) as state:
             spoof = _spoof(tx, sender, state)
             try:
                 computation = state.costless_execute_transaction(spoof)
@@ -64,8 +182,15 @@ class Calls:
             raise error
         return bytes(computation.output)
 
-    def estimate_gas(self, tx: SignedTransactionAPI | Any, sender: bytes, target: BlockHeaderAPI) -> int:
-        """The smallest gas limit with which ``tx`` from ``sender`` succeeds on the state after ``target``.
+    def estimate_gas(
+        self,
+        tx: SignedTransactionAPI | Any,
+        sender: bytes,
+        target: BlockHeaderAPI,
+        overrides: StateOverrides | None = None,
+    ) -> int:
+        """The smallest gas limit with which ``tx`` from ``sender`` succeeds on the state after ``target``
+        (with ``overrides``); never below what submission demands (`registry.chain.node.gas`).
 
         Runs the transaction once with the block gas limit, then checks the gas it
         consumed; only when that is not enough (63/64 rule, refunds) does it search.
@@ -73,7 +198,7 @@ class Calls:
         Raises:
             RevertError, ExecutionFailedError: the transaction fails even with all the block's gas.
         """
-        with self.state_after(target) as state:
+        with self.state_after(target, overrides) as state:
             cap = int(state.gas_limit)
 
             def attempt(gas: int) -> tuple[bool, Any]:
@@ -93,8 +218,7 @@ class Calls:
                 assert error is not None
                 raise error
             consumed = cap - int(computation.get_gas_remaining())
-            intrinsic = int(_spoof(tx, sender, state, gas=cap).intrinsic_gas)
-            low = max(consumed, intrinsic)
+            low = max(consumed, intrinsic_gas(tx), data_floor_gas(tx))
             if attempt(low)[0]:
                 return low
             high = cap
@@ -107,6 +231,79 @@ class Calls:
                     low = middle
             return high
 
+    def create_access_list(
+        self, tx: SignedTransactionAPI | Any, sender: bytes, target: BlockHeaderAPI
+    ) -> tuple[AccessList, int]:
+        """The access list ``tx`` from ``sender`` needs on the state after ``target``, and the gas it
+        uses with that list (see the module docstring).
+
+        Raises:
+            RevertError, ExecutionFailedError: the transaction fails.
+            ChainError: the list still grew after `MAX_ACCESS_LIST_ROUNDS` runs.
+        """
+        with self.state_after(target) as state:
+            to = (
+                bytes(tx.to)
+                if tx.to
+                else bytes(generate_contract_address(Address(sender), state.get_nonce(Address(sender))))
+            )
+            excluded = {
+                bytes(sender),
+                to,
+                *(bytes(address) for address in state.computation_class.get_precompiles()),
+            }
+            access_list: AccessList = tuple(getattr(tx, "access_list", ()) or ())
+            base_class = state.computation_class
+            for _round in range(MAX_ACCESS_LIST_ROUNDS):
+                recorder = _AccessRecorder(access_list, excluded)
+                attempt = self._with_access_list(tx, access_list)
+                recording = type(
+                    "AccessListComputation",
+                    (base_class,),
+                    {"opcodes": _recording_table(base_class.opcodes, recorder)},
+                )
+                snapshot = state.snapshot()
+                # An instance attribute: only this throw-away state runs the recording table.
+                state.computation_class = recording
+                try:
+                    computation = state.costless_execute_transaction(_spoof(attempt, sender, state))
+                except ValidationError as exc:
+                    raise _call_validation_error(exc, sender) from exc
+                finally:
+                    state.computation_class = base_class
+                    state.revert(snapshot)
+                error = computation_error(computation)
+                if error is not None:
+                    raise error
+                found = recorder.access_list()
+                if _same_access_list(found, access_list):
+                    return access_list, _gas_used(attempt, computation)
+                access_list = found
+        raise ChainError(
+            f"the access list of this call kept growing after {MAX_ACCESS_LIST_ROUNDS} runs; "
+            "send the transaction without one"
+        )
+
+    def _with_access_list(self, tx: Any, access_list: AccessList) -> Any:
+        """``tx`` as an unsigned EIP-2930 transaction carrying ``access_list``."""
+        if not access_list and not getattr(tx, "access_list", ()):
+            return tx
+        return self.unsigned_transaction_like(tx, access_list)
+
+    def unsigned_transaction_like(self, tx: Any, access_list: AccessList) -> Any:
+        """An unsigned EIP-2930 copy of ``tx`` with ``access_list`` (charged as intrinsic gas)."""
+        builder: Any = self._py_evm.get_vm_class(self._py_evm.get_canonical_head()).get_transaction_builder()
+        return builder.new_unsigned_access_list_transaction(
+            chain_id=self._py_evm.chain_id,
+            nonce=0,
+            gas_price=0,
+            gas=tx.gas,
+            to=tx.to,
+            value=tx.value,
+            data=tx.data,
+            access_list=access_list,
+        )
+
     def unsigned_transaction(
         self,
         head: BlockHeaderAPI,
@@ -116,9 +313,11 @@ class Calls:
         value: int = 0,
         gas: int | None = None,
         gas_price: int = 0,
+        access_list: AccessList = (),
     ) -> Any:
-        """An unsigned legacy transaction for `call` and `estimate_gas` (``to=b""`` creates a contract)."""
-        return self._py_evm.get_vm_class(head).create_unsigned_transaction(
+        """An unsigned transaction for `call`, `estimate_gas` and `create_access_list` (``to=b""``
+        creates a contract): legacy, or EIP-2930 when it carries an access list."""
+        tx = self._py_evm.get_vm_class(head).create_unsigned_transaction(
             nonce=0,
             gas_price=gas_price,
             gas=gas if gas is not None else int(head.gas_limit),
@@ -126,6 +325,18 @@ class Calls:
             value=value,
             data=data,
         )
+        return self.unsigned_transaction_like(tx, access_list) if access_list else tx
+
+
+def _same_access_list(first: AccessList, second: AccessList) -> bool:
+    return {a: frozenset(s) for a, s in first} == {a: frozenset(s) for a, s in second}
+
+
+def _gas_used(tx: Any, computation: ComputationAPI) -> int:
+    """The gas a transaction's receipt would show: refunds applied, the calldata floor respected."""
+    spent = int(tx.gas) - int(computation.get_gas_remaining())
+    refund = min(int(computation.get_gas_refund()), spent // 5)
+    return max(spent - refund, data_floor_gas(tx))
 
 
 def _spoof(tx: Any, sender: bytes, state: StateAPI, gas: int | None = None) -> SignedTransactionAPI:

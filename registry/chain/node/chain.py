@@ -46,7 +46,7 @@ from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, 
 from eth.chains.base import Chain
 from eth.constants import BLANK_ROOT_HASH, ZERO_ADDRESS
 from eth.db.schema import SchemaV1
-from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound
+from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, UnrecognizedTransactionType
 from eth.rlp.sedes import chain_gaps
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_typing import Address, BlockNumber, Hash32
@@ -66,10 +66,13 @@ from registry.chain.errors import (
 )
 from registry.chain.events import ChainEvent, ChainListener, NewBlock, Subscribers
 from registry.chain.node.builder import BlockOutcome, VMStateView, execute_block
-from registry.chain.node.calls import Calls
+from registry.chain.node.calls import AccessList, Calls, StateOverrides
+from registry.chain.node.gas import data_floor_gas, intrinsic_gas
 from registry.chain.node.host import BuiltBlock, TransactionLocation
+from registry.chain.node.lock import FolderLock
 from registry.chain.node.modes import ChainMode, GenesisAccount
 from registry.chain.node.pool import TransactionPool
+from registry.chain.node.proofs import AccountProof, prove
 from registry.chain.node.senders import recover_sender
 from registry.chain.node.storage import ChainDatabase
 from registry.chain.node.vm import (
@@ -97,6 +100,10 @@ RECENT_BLOCKS = 64
 """Blocks kept decoded in memory, with their receipts, for queries about recent transactions."""
 RECENT_TRANSACTIONS = 20_000
 """Transactions of recently added canonical blocks whose place is kept in memory."""
+MAX_TRANSACTION_SIZE = 128 * 1024
+"""Largest raw transaction accepted, in bytes (geth's pool limit: 4 slots of 32 KiB)."""
+MAX_INITCODE_SIZE = 2 * 24_576
+"""Largest contract-creation code a transaction may carry (EIP-3860)."""
 
 _META_CHAIN_ID = b"registry:meta:chain-id"
 _META_MODE = b"registry:meta:mode"
@@ -158,6 +165,8 @@ class EmbeddedChain:
         # the canonical chain; emptied when the canonical chain is rewound or a write is discarded.
         self._recent_txs: OrderedDict[bytes, tuple[BlockHeaderAPI, int]] = OrderedDict()
         self._subscribers = Subscribers()
+        self._submission_watchers: tuple[Callable[[bytes], None], ...] = ()
+        self._folder_lock: FolderLock | None = None
         self._head_cache: tuple[bytes, BlockHeaderAPI, StateAPI, int] | None = None
         # One VM class serves the whole chain (Prague from genesis), hence one transaction codec.
         genesis_vm_class = py_evm.get_vm_class_for_block_number(BlockNumber(0))
@@ -193,12 +202,18 @@ class EmbeddedChain:
 
         Raises:
             ChainDataError: the folder holds a chain with another chain id or mode.
+            ChainInUseError: another process has this folder's chain open.
         """
         clock = ChainClock()
         chain_class = make_chain_class(mode, chain_id, clock)
-        database = ChainDatabase(None if data_dir is None else data_dir / CHAIN_DB_FILE)
-        accounts = dev_accounts(mode.name, chain_id, dev_account_count, dev_account_balance)
+        # Taken first and given up on any failure below: a second process never opens the database.
+        lock = None if data_dir is None else FolderLock(data_dir)
+        if lock is not None:
+            lock.acquire()
+        database: ChainDatabase | None = None
         try:
+            database = ChainDatabase(None if data_dir is None else data_dir / CHAIN_DB_FILE)
+            accounts = dev_accounts(mode.name, chain_id, dev_account_count, dev_account_balance)
             py_evm = cls._open_or_create(
                 chain_class=chain_class,
                 database=database,
@@ -207,11 +222,14 @@ class EmbeddedChain:
                 gas_limit=gas_limit,
                 accounts=accounts,
             )
+            if data_dir is not None:
+                write_dev_accounts(data_dir, mode.name, chain_id, accounts)
         except BaseException:
-            database.close()
+            if database is not None:
+                database.close()
+            if lock is not None:
+                lock.release()
             raise
-        if data_dir is not None:
-            write_dev_accounts(data_dir, mode.name, chain_id, accounts)
         chain = cls(
             mode=mode,
             database=database,
@@ -223,6 +241,7 @@ class EmbeddedChain:
             batch_window=batch_window,
             receipt_wait=receipt_wait,
         )
+        chain._folder_lock = lock
         try:
             chain._watch_system_contracts()
             # The mode may finish work a crash interrupted (an approved rollback) before anyone else
@@ -395,6 +414,15 @@ class EmbeddedChain:
         with self._build_lock, self.lock:
             self._database.flush()
             self._database.close()
+            if self._folder_lock is not None:
+                self._folder_lock.release()
+
+    def advertise(self, url: str) -> None:
+        """Record in the chain's folder that this process serves its JSON-RPC at ``url``, so that other
+        commands on the same data directory send there instead of opening the database
+        (see `registry.chain.node.lock`)."""
+        if self._folder_lock is not None:
+            self._folder_lock.advertise(url)
 
     @property
     def closed(self) -> bool:
@@ -560,6 +588,29 @@ class EmbeddedChain:
         with self.lock:
             return len(self._pool)
 
+    def pool_content(self) -> tuple[list[SignedTransactionAPI], list[SignedTransactionAPI]]:
+        """The pooled transactions as (ready to be sealed, waiting for a missing nonce), each in nonce
+        order per sender (geth's "pending" and "queued")."""
+        with self.lock:
+            self._ensure_open()
+            state = self._head()[2]
+            return self._pool.split(lambda sender: int(state.get_nonce(Address(sender))))
+
+    def watch_submissions(self, watcher: Callable[[bytes], None]) -> Callable[[], None]:
+        """Call ``watcher`` with the hash of every transaction accepted into the pool from now on.
+
+        It runs on the submitting thread, under the chain's lock: it must only record the hash.
+        Returns the function that stops the watching.
+        """
+        with self.lock:
+            self._submission_watchers = (*self._submission_watchers, watcher)
+
+        def stop() -> None:
+            with self.lock:
+                self._submission_watchers = tuple(w for w in self._submission_watchers if w is not watcher)
+
+        return stop
+
     def nonce(self, address: bytes, *, pending: bool = False) -> int:
         """The account nonce at the head; with ``pending``, counting its ready pooled transactions."""
         with self.lock:
@@ -590,13 +641,18 @@ class EmbeddedChain:
         tx: SignedTransactionAPI | Any,
         sender: bytes,
         header: BlockHeaderAPI | None = None,
+        overrides: StateOverrides | None = None,
     ) -> bytes:
         """Run the unsigned ``tx`` from ``sender`` after ``header`` (the head); see `Calls.call`."""
         with self.lock:
-            return self._calls.call(tx, sender, header or self.head())
+            return self._calls.call(tx, sender, header or self.head(), overrides)
 
     def estimate_gas(
-        self, tx: SignedTransactionAPI | Any, sender: bytes, header: BlockHeaderAPI | None = None
+        self,
+        tx: SignedTransactionAPI | Any,
+        sender: bytes,
+        header: BlockHeaderAPI | None = None,
+        overrides: StateOverrides | None = None,
     ) -> int:
         """The smallest gas limit with which ``tx`` succeeds after ``header``; see `Calls.estimate_gas`.
 
@@ -611,15 +667,47 @@ class EmbeddedChain:
         with self.lock:
             if bytes(sender) != bytes(ZERO_ADDRESS):
                 self.mode.check_sender(bytes(sender), self.next_block_view())
-            return self._calls.estimate_gas(tx, sender, header or self.head())
+            return self._calls.estimate_gas(tx, sender, header or self.head(), overrides)
+
+    def create_access_list(
+        self, tx: SignedTransactionAPI | Any, sender: bytes, header: BlockHeaderAPI | None = None
+    ) -> tuple[AccessList, int]:
+        """The access list ``tx`` needs after ``header`` and the gas it then uses; see
+        `Calls.create_access_list`."""
+        with self.lock:
+            return self._calls.create_access_list(tx, sender, header or self.head())
+
+    def proof(
+        self, address: bytes, slots: Sequence[int], header: BlockHeaderAPI | None = None
+    ) -> AccountProof:
+        """The Merkle proof of ``address`` and its storage ``slots`` after ``header`` (the head); see
+        `registry.chain.node.proofs`."""
+        with self.lock:
+            self._ensure_open()
+            target = header or self.head()
+            return prove(self.py_evm.chaindb.db, bytes(target.state_root), address, slots)
 
     def unsigned_transaction(
-        self, *, to: bytes, data: bytes, value: int = 0, gas: int | None = None, gas_price: int = 0
+        self,
+        *,
+        to: bytes,
+        data: bytes,
+        value: int = 0,
+        gas: int | None = None,
+        gas_price: int = 0,
+        access_list: AccessList = (),
     ) -> Any:
-        """An unsigned legacy transaction for `call` and `estimate_gas` (``to=b""`` creates a contract)."""
+        """An unsigned transaction for `call`, `estimate_gas` and `create_access_list` (``to=b""``
+        creates a contract); see `Calls.unsigned_transaction`."""
         with self.lock:
             return self._calls.unsigned_transaction(
-                self.head(), to=to, data=data, value=value, gas=gas, gas_price=gas_price
+                self.head(),
+                to=to,
+                data=data,
+                value=value,
+                gas=gas,
+                gas_price=gas_price,
+                access_list=access_list,
             )
 
     # -- submitting transactions ------------------------------------------------------------
@@ -628,23 +716,43 @@ class EmbeddedChain:
         """Decode a signed raw transaction (legacy or typed).
 
         Raises:
-            InvalidTransactionError: the bytes are not a transaction this chain accepts.
+            InvalidTransactionError: the bytes are not a transaction this chain accepts; the message
+                says whether the type, the encoding or the signature is wrong.
         """
         builder = self._transaction_builder
         try:
             tx = builder.decode(raw)
+        except UnrecognizedTransactionType:
+            raise InvalidTransactionError(
+                f"transaction type not supported: 0x{raw[0]:02x}; this chain takes legacy transactions and "
+                "the EIP-2718 types 0x01 (access list), 0x02 (EIP-1559), 0x03 (blob) and 0x04 (set code)"
+            ) from None
+        except Exception as exc:
+            # rlp and py-evm report malformed bytes with assorted exception types; the text is what helps.
+            raise InvalidTransactionError(
+                f"cannot decode the raw transaction: {exc or 'malformed bytes'}; send an RLP-encoded, "
+                "signed legacy or EIP-2718 typed transaction"
+            ) from exc
+        try:
             # Recovering the sender checks the signature once; the value is cached on tx.
             recover_sender(raw, tx)
         except Exception as exc:
-            # rlp, signature and type errors all mean the same thing to the sender.
             raise InvalidTransactionError(
-                f"cannot decode the raw transaction ({type(exc).__name__}: {exc}); "
-                "send an RLP-encoded, signed legacy or EIP-2718 typed transaction"
+                f"invalid sender: the signature of the raw transaction does not recover an address ({exc})"
             ) from exc
         return tx
 
     def send_raw_transaction(self, raw: bytes) -> bytes:
-        """Decode, check and pool a signed raw transaction; return its hash (see `submit`)."""
+        """Decode, check and pool a signed raw transaction; return its hash (see `submit`).
+
+        Raises:
+            InvalidTransactionError: also when ``raw`` is larger than `MAX_TRANSACTION_SIZE`.
+        """
+        if len(raw) > MAX_TRANSACTION_SIZE:
+            raise InvalidTransactionError(
+                f"oversized data: transaction size {len(raw)}, limit {MAX_TRANSACTION_SIZE}; "
+                "split the work over several transactions"
+            )
         return self.submit(self.decode_transaction(raw))
 
     def submit(self, tx: SignedTransactionAPI) -> bytes:
@@ -662,6 +770,8 @@ class EmbeddedChain:
             self._check_transaction(tx, head, state, base_fee)
             self._pool.add(tx, int(state.get_nonce(tx.sender)))
             self._failed.pop(tx.hash, None)
+            for watcher in self._submission_watchers:
+                watcher(bytes(tx.hash))
             if self.sealing == "background":
                 self._arrivals += 1
                 self._work = True
@@ -677,21 +787,46 @@ class EmbeddedChain:
     def _check_transaction(
         self, tx: SignedTransactionAPI, head: BlockHeaderAPI, state: StateAPI, base_fee: int
     ) -> None:
+        """The checks geth's pool makes at submission, each refusal starting with geth's words."""
         sender = bytes(tx.sender)
         shown = f"transaction 0x{tx.hash.hex()} from 0x{sender.hex()}"
         chain_id = getattr(tx, "chain_id", None)
         if chain_id is not None and chain_id != self.chain_id:
             raise InvalidTransactionError(
-                f"{shown} is signed for chain id {chain_id}; "
+                f"invalid chain id for signer: {shown} is signed for chain id {chain_id}; "
                 f"the {self.name} chain has chain id {self.chain_id}"
+            )
+        intrinsic = intrinsic_gas(tx)
+        if tx.gas < intrinsic:
+            raise InvalidTransactionError(
+                f"intrinsic gas too low: gas {tx.gas}, minimum needed {intrinsic} "
+                f"({shown}); ask eth_estimateGas for the gas limit"
             )
         try:
             tx.validate()
         except ValidationError as exc:
             raise InvalidTransactionError(f"{shown} is invalid: {exc}") from exc
+        creates = not tx.to
+        if creates and len(tx.data) > MAX_INITCODE_SIZE:
+            raise InvalidTransactionError(
+                f"max initcode size exceeded: code size {len(tx.data)}, limit {MAX_INITCODE_SIZE} "
+                f"({shown} creates a contract)"
+            )
         if tx.gas > head.gas_limit:
             raise InvalidTransactionError(
-                f"{shown} asks for {tx.gas} gas, more than the block gas limit {head.gas_limit}"
+                f"exceeds block gas limit: {shown} asks for {tx.gas} gas, the block gas limit is "
+                f"{head.gas_limit}"
+            )
+        if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
+            raise InvalidTransactionError(
+                f"max priority fee per gas higher than max fee per gas: {shown} offers a tip of "
+                f"{tx.max_priority_fee_per_gas} wei and a max fee of {tx.max_fee_per_gas} wei"
+            )
+        floor = data_floor_gas(tx)
+        if tx.gas < floor:
+            raise InvalidTransactionError(
+                f"insufficient gas for floor data gas cost: gas {tx.gas}, minimum needed {floor} "
+                f"({shown}: EIP-7623 charges at least 10 gas per calldata token)"
             )
         # The mode first: a sender it refuses (not KYC'd, frozen) cannot fix that by adding funds.
         self.mode.check_transaction(tx, self._next_view(head, state))

@@ -130,6 +130,25 @@ class TransactionPool:
                 heapq.heappush(heap, (run[position + 1].sequence, index, position + 1))
         return ordered
 
+    def split(
+        self, account_nonce: Callable[[bytes], int]
+    ) -> tuple[list[SignedTransactionAPI], list[SignedTransactionAPI]]:
+        """(ready, waiting): each sender's contiguous run from its account nonce, and the transactions
+        behind a missing nonce, each in nonce order, senders in arrival order."""
+        ready: list[SignedTransactionAPI] = []
+        waiting: list[SignedTransactionAPI] = []
+        for sender, queue in self._by_sender.items():
+            expected = account_nonce(sender)
+            for nonce in sorted(queue):
+                if nonce < expected:
+                    continue  # already mined; dropped with the next block
+                if nonce == expected:
+                    ready.append(queue[nonce].tx)
+                    expected += 1
+                else:
+                    waiting.append(queue[nonce].tx)
+        return ready, waiting
+
     def remove(self, tx_hash: bytes) -> None:
         """Forget the transaction with this hash (no error if absent)."""
         entry = self._by_hash.pop(tx_hash, None)

@@ -5,23 +5,32 @@ response object(s). Both `registry.chain.rpc.provider.EmbeddedProvider` (web3.py
 and `registry.chain.rpc.server` (HTTP for any client) go through it, so a client sees the
 same answers and the same errors either way.
 
+The methods are grouped in modules: `registry.chain.rpc.execution` (calls, estimates,
+access lists, sending), `registry.chain.rpc.filters`, `registry.chain.rpc.signing`,
+`registry.chain.rpc.txpool`; the rest (blocks, transactions, state, proofs, logs, fees,
+development methods) is here. Each method declares its parameters
+(`registry.chain.rpc.params`), so a bad one is answered with the method's name, the
+parameter's name and what it should be.
+
 Errors (JSON-RPC error objects):
 
     3        execution reverted; ``data`` is the revert payload (web3.py and ethers decode
              custom errors from it), ``message`` is "execution reverted" (plus the reason of
              an ``Error(string)``)
-    -32000   transaction refused: "nonce too low", "insufficient funds for gas * price + value",
-             "max fee per gas less than block base fee", "replacement transaction underpriced"...
-    -32003   sender not permitted on this chain
+    -32000   transaction refused, in geth's words first: "nonce too low", "intrinsic gas too low",
+             "insufficient funds for gas * price + value", "replacement transaction underpriced"...;
+             "filter not found"
+    -32003   sender not permitted on this chain; ``data`` repeats the reason as ``Error(string)``
+             revert data, which wallets and ethers show for a failed estimate
     -32001   unknown block
     -32004   not supported on this chain (interventions on the permissionless chain)
     -32601   unknown method;  -32602 bad parameters;  -32600 bad request;  -32700 bad JSON
-    -32603   internal error
+    -32603   internal error (the details go to the node's log, not to the client)
 
-Besides the standard methods, a few development methods that anvil and hardhat also
-answer: ``evm_mine`` (optionally at a timestamp), ``evm_increaseTime``,
-``evm_setNextBlockTimestamp``, ``eth_sendTransaction`` for the development
-accounts (unlocked, as on any development node).
+Besides the standard methods, the development methods that anvil and hardhat also
+answer: ``evm_mine``, ``evm_increaseTime``, ``evm_setNextBlockTimestamp``, and
+``eth_sendTransaction`` and message signing for the development accounts (unlocked, as
+on any development node).
 """
 
 from __future__ import annotations
@@ -29,12 +38,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI
-from eth_bloom.bloom import BloomFilter
 
 import registry
 from registry.chain.errors import (
@@ -42,12 +51,19 @@ from registry.chain.errors import (
     RPC_INVALID_PARAMS,
     BlockNotFoundError,
     ChainError,
-    InvalidTransactionError,
     RevertError,
+    SenderNotPermittedError,
 )
 from registry.chain.node.chain import EmbeddedChain
 from registry.chain.rpc import serializers as ser
+from registry.chain.rpc.blocks import resolve_header
+from registry.chain.rpc.execution import PRIORITY_FEE, Execution
+from registry.chain.rpc.filters import FilterError, Filters
+from registry.chain.rpc.logs import LogCriteria, scan_logs
+from registry.chain.rpc.params import MethodSpec, Params, method, no_params, shown
 from registry.chain.rpc.serializers import JSON, RpcParamsError
+from registry.chain.rpc.signing import MessageSigning
+from registry.chain.rpc.txpool import TxPoolMethods
 
 logger = logging.getLogger(__name__)
 
@@ -55,20 +71,27 @@ RPC_PARSE_ERROR = -32700
 RPC_INVALID_REQUEST = -32600
 RPC_METHOD_NOT_FOUND = -32601
 
-PRIORITY_FEE = 10**9
-"""Suggested tip per gas (1 gwei), as anvil suggests."""
-
 RECENT_LOG_OFFSETS = 64
 """Blocks whose log offsets the dispatcher keeps (receipts are fetched soon after sealing)."""
 
-MAX_LOG_BLOCK_RANGE = 100_000
-"""Widest block range one ``eth_getLogs`` request may scan."""
+MAX_MINED_BLOCKS = 10_000
+"""Blocks one ``evm_mine`` request may seal."""
+
+MAX_PROOF_SLOTS = 1_000
+"""Storage slots one ``eth_getProof`` request may ask for."""
 
 _ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
+
+REFUSAL_NOTE = "(refused before it runs; data repeats this reason as revert data, for wallets)"
+"""Appended to a refused sender's message; see `error_object`."""
 
 
 class RpcMethodNotFoundError(LookupError):
     """The method does not exist on this node."""
+
+
+CLIENT_ERRORS = (ChainError, RpcParamsError, RpcMethodNotFoundError, FilterError)
+"""Errors that answer a request (the client's or the chain's doing), as opposed to a node bug."""
 
 
 def _revert_message(error: RevertError) -> str:
@@ -84,72 +107,116 @@ def _revert_message(error: RevertError) -> str:
     return str(error) or "execution reverted"
 
 
-def error_object(exc: BaseException) -> JSON:
-    """The JSON-RPC error object for ``exc``."""
+def _error_string(reason: str) -> bytes:
+    from eth_abi.abi import encode
+
+    return _ERROR_STRING_SELECTOR + encode(["string"], [reason])
+
+
+def error_object(exc: BaseException, method: str | None = None) -> JSON:
+    """The JSON-RPC error object for ``exc``, raised while answering ``method``.
+
+    A sender the chain refuses (KYC, chain-wide freeze) gets the same object from every method:
+    the refusal's code, its message with `REFUSAL_NOTE` appended, and the reason as
+    ``Error(string)`` revert ``data``. Wallets and ethers v6 show a failed estimate's reason only
+    from revert data beside a message that mentions a revert (ethers: ``execution reverted:
+    "<reason>"``); web3.py, which looks for "execution reverted" or code 3, keeps raising its
+    usual `Web3RPCError` with the message.
+    """
     if isinstance(exc, RevertError):
         return {"code": exc.rpc_code, "message": _revert_message(exc), "data": ser.data(exc.data)}
+    if isinstance(exc, SenderNotPermittedError):
+        reason = str(exc)
+        return {
+            "code": exc.rpc_code,
+            "message": f"{reason} {REFUSAL_NOTE}",
+            "data": ser.data(_error_string(reason)),
+        }
     if isinstance(exc, ChainError):
         return {"code": exc.rpc_code, "message": str(exc)}
-    if isinstance(exc, RpcParamsError):
+    if isinstance(exc, (RpcParamsError, FilterError)):
         return {"code": exc.rpc_code, "message": str(exc)}
     if isinstance(exc, RpcMethodNotFoundError):
         return {"code": RPC_METHOD_NOT_FOUND, "message": str(exc)}
-    return {"code": RPC_INTERNAL_ERROR, "message": f"internal error: {type(exc).__name__}: {exc}"}
+    shown = f" while answering {method}" if method else ""
+    return {"code": RPC_INTERNAL_ERROR, "message": f"internal error{shown}; the node's log has the details"}
 
 
 class RpcDispatcher:
-    """Answers Ethereum JSON-RPC requests from one `EmbeddedChain`."""
+    """Answers Ethereum JSON-RPC requests from one `EmbeddedChain`.
 
-    def __init__(self, chain: EmbeddedChain) -> None:
+    ``clock`` (seconds, monotonic) decides when idle filters expire; tests pass their own.
+    """
+
+    def __init__(self, chain: EmbeddedChain, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.chain = chain
         """The chain answered for."""
+        self.filters = Filters(chain, clock=clock)
+        """The filters installed through this dispatcher."""
         self._recent_offsets: OrderedDict[bytes, list[int]] = OrderedDict()
         self._offsets_lock = threading.Lock()
-        self._methods: dict[str, Callable[[list[Any]], Any]] = {
-            "web3_clientVersion": self._client_version,
-            "web3_sha3": self._sha3,
-            "net_version": lambda _p: str(self.chain.chain_id),
-            "net_listening": lambda _p: True,
-            "net_peerCount": lambda _p: "0x0",
-            "eth_chainId": lambda _p: ser.quantity(self.chain.chain_id),
-            "eth_syncing": lambda _p: False,
-            "eth_mining": lambda _p: self.chain.sealing != "manual",
-            "eth_coinbase": lambda _p: ser.address(b"\x00" * 20),
-            "eth_accounts": lambda _p: [account.address for account in self.chain.dev_accounts],
-            "eth_blockNumber": lambda _p: ser.quantity(self.chain.block_number),
-            "eth_gasPrice": lambda _p: ser.quantity(self.chain.next_base_fee() + PRIORITY_FEE),
-            "eth_maxPriorityFeePerGas": lambda _p: ser.quantity(PRIORITY_FEE),
-            "eth_blobBaseFee": lambda _p: ser.quantity(1),
-            "eth_feeHistory": self._fee_history,
-            "eth_getBlockByNumber": self._get_block_by_number,
-            "eth_getBlockByHash": self._get_block_by_hash,
-            "eth_getBlockTransactionCountByNumber": self._block_tx_count_by_number,
-            "eth_getBlockTransactionCountByHash": self._block_tx_count_by_hash,
-            "eth_getBlockReceipts": self._get_block_receipts,
-            "eth_getUncleCountByBlockNumber": lambda _p: "0x0",
-            "eth_getUncleCountByBlockHash": lambda _p: "0x0",
-            "eth_getTransactionByHash": self._get_transaction_by_hash,
-            "eth_getTransactionByBlockNumberAndIndex": self._get_transaction_by_number_and_index,
-            "eth_getTransactionByBlockHashAndIndex": self._get_transaction_by_hash_and_index,
-            "eth_getTransactionReceipt": self._get_transaction_receipt,
-            "eth_getTransactionCount": self._get_transaction_count,
-            "eth_getBalance": self._get_balance,
-            "eth_getCode": self._get_code,
-            "eth_getStorageAt": self._get_storage_at,
-            "eth_call": self._call,
-            "eth_estimateGas": self._estimate_gas,
-            "eth_sendRawTransaction": self._send_raw_transaction,
-            "eth_sendTransaction": self._send_transaction,
-            "eth_getLogs": self._get_logs,
-            "evm_mine": self._evm_mine,
-            "evm_increaseTime": self._evm_increase_time,
-            "evm_setNextBlockTimestamp": self._evm_set_next_block_timestamp,
+        block = ("block",)
+        self._methods: dict[str, MethodSpec] = {
+            "web3_clientVersion": no_params(self._client_version),
+            "web3_sha3": method(self._sha3, "data"),
+            "net_version": no_params(lambda: str(self.chain.chain_id)),
+            "net_listening": no_params(lambda: True),
+            "net_peerCount": no_params(lambda: "0x0"),
+            "eth_chainId": no_params(lambda: ser.quantity(self.chain.chain_id)),
+            "eth_syncing": no_params(lambda: False),
+            "eth_mining": no_params(lambda: self.chain.sealing != "manual"),
+            "eth_coinbase": no_params(lambda: ser.address(b"\x00" * 20)),
+            "eth_accounts": no_params(lambda: [account.address for account in self.chain.dev_accounts]),
+            "eth_blockNumber": no_params(lambda: ser.quantity(self.chain.block_number)),
+            "eth_gasPrice": no_params(lambda: ser.quantity(self.chain.next_base_fee() + PRIORITY_FEE)),
+            "eth_maxPriorityFeePerGas": no_params(lambda: ser.quantity(PRIORITY_FEE)),
+            "eth_blobBaseFee": no_params(lambda: ser.quantity(1)),
+            "eth_feeHistory": method(
+                self._fee_history, "blockCount", "newestBlock", "rewardPercentiles", required=2
+            ),
+            "eth_getBlockByNumber": method(self._get_block_by_number, *block, "fullTransactions", required=1),
+            "eth_getBlockByHash": method(
+                self._get_block_by_hash, "blockHash", "fullTransactions", required=1
+            ),
+            "eth_getBlockTransactionCountByNumber": method(self._block_tx_count_by_number, *block),
+            "eth_getBlockTransactionCountByHash": method(self._block_tx_count_by_hash, "blockHash"),
+            "eth_getBlockReceipts": method(self._get_block_receipts, *block),
+            "eth_getUncleCountByBlockNumber": method(lambda _p: "0x0", *block),
+            "eth_getUncleCountByBlockHash": method(lambda _p: "0x0", "blockHash"),
+            "eth_getTransactionByHash": method(self._get_transaction_by_hash, "transactionHash"),
+            "eth_getTransactionByBlockNumberAndIndex": method(
+                self._get_transaction_by_number_and_index, "block", "index"
+            ),
+            "eth_getTransactionByBlockHashAndIndex": method(
+                self._get_transaction_by_hash_and_index, "blockHash", "index"
+            ),
+            "eth_getTransactionReceipt": method(self._get_transaction_receipt, "transactionHash"),
+            "eth_getTransactionCount": method(self._get_transaction_count, "address", "block", required=1),
+            "eth_getBalance": method(self._get_balance, "address", "block", required=1),
+            "eth_getCode": method(self._get_code, "address", "block", required=1),
+            "eth_getStorageAt": method(self._get_storage_at, "address", "slot", "block", required=2),
+            "eth_getProof": method(self._get_proof, "address", "storageKeys", "block", required=2),
+            "eth_getLogs": method(self._get_logs, "filter"),
+            "evm_mine": method(self._evm_mine, "timestampOrOptions", required=0),
+            "evm_increaseTime": method(self._evm_increase_time, "seconds"),
+            "evm_setNextBlockTimestamp": method(self._evm_set_next_block_timestamp, "timestamp"),
         }
+        for extra in (
+            Execution(chain, self._header_for).methods(),
+            self.filters.methods(),
+            MessageSigning(chain).methods(),
+            TxPoolMethods(chain).methods(),
+        ):
+            self._methods.update(extra)
 
     @property
     def methods(self) -> list[str]:
         """Every method this dispatcher answers, sorted."""
         return sorted(self._methods)
+
+    def signature(self, name: str) -> str:
+        """The parameters ``name`` takes, e.g. ``(address, block?)``."""
+        return self._methods[name].signature()
 
     # -- requests and responses -------------------------------------------------------------------
 
@@ -196,6 +263,7 @@ class RpcDispatcher:
             return self._invalid(request_id, "a request is an object with a string 'method'")
         is_notification = "id" not in request
         request_id = request.get("id")
+        name = request["method"]
         params = request.get("params", [])
         if params is None:
             params = []
@@ -203,14 +271,18 @@ class RpcDispatcher:
             return {
                 "jsonrpc": "2.0",
                 "id": request_id,
-                "error": {"code": RPC_INVALID_PARAMS, "message": "params must be an array"},
+                "error": {
+                    "code": RPC_INVALID_PARAMS,
+                    "message": f"{name}: params must be an array (positional parameters), "
+                    f"got {shown(params)}",
+                },
             }
         try:
-            result = self.call(request["method"], params)
+            result = self.call(name, params)
         except Exception as exc:
-            if not isinstance(exc, (ChainError, RpcParamsError, RpcMethodNotFoundError)):
-                logger.exception("JSON-RPC %s failed", request["method"])
-            response: JSON = {"jsonrpc": "2.0", "id": request_id, "error": error_object(exc)}
+            if not isinstance(exc, CLIENT_ERRORS):
+                logger.exception("JSON-RPC %s failed", name)
+            response: JSON = {"jsonrpc": "2.0", "id": request_id, "error": error_object(exc, name)}
         else:
             response = {"jsonrpc": "2.0", "id": request_id, "result": result}
         return None if is_notification else response
@@ -220,103 +292,77 @@ class RpcDispatcher:
 
         Raises:
             RpcMethodNotFoundError: unknown method.
-            RpcParamsError: malformed parameters.
+            RpcParamsError: malformed parameters; the message names the method and the parameter.
             ChainError: the chain refused (revert, bad nonce, unknown block...).
         """
-        handler = self._methods.get(method)
-        if handler is None:
+        spec = self._methods.get(method)
+        if spec is None:
             raise RpcMethodNotFoundError(
                 f"the method {method} does not exist/is not available on the {self.chain.name} chain"
             )
         try:
-            return handler(params)
-        except (IndexError, KeyError, TypeError) as exc:
-            raise RpcParamsError(f"invalid parameters for {method}: {exc!r}") from exc
+            return spec.handler(Params(spec, params))
+        except RpcParamsError as exc:
+            raise RpcParamsError(f"{method}: {exc}") from exc
 
     # -- helpers ----------------------------------------------------------------------------------
 
     def _header_for(self, block_id: Any) -> BlockHeaderAPI:
         """Resolve a block tag, number, or EIP-1898 object to a canonical header."""
-        chain = self.chain
-        if block_id is None or block_id in ("latest", "pending", "safe", "finalized"):
-            return chain.head()
-        if block_id == "earliest":
-            return chain.get_header(0)
-        if isinstance(block_id, dict):
-            if "blockHash" in block_id:
-                header = chain.get_header(ser.parse_data(block_id["blockHash"], "blockHash", 32))
-                if block_id.get("requireCanonical") and not chain.is_canonical(header):
-                    raise BlockNotFoundError(f"block 0x{header.hash.hex()} is not canonical")
-                return header
-            return self._header_for(block_id.get("blockNumber"))
-        number = ser.parse_quantity(block_id, "block number")
-        return chain.get_header(number)
+        return resolve_header(self.chain, block_id)
+
+    def _header_by_hash(self, params: Params, index: int) -> BlockHeaderAPI:
+        return self.chain.get_header(params.data(index, 32))
 
     def _block_and_receipts(self, header: BlockHeaderAPI) -> tuple[BlockAPI, tuple[ReceiptAPI, ...]]:
         return self.chain.block_with_receipts(header)
 
-    def _tx_params(self, raw: Any) -> dict[str, Any]:
-        if not isinstance(raw, dict):
-            raise RpcParamsError(f"a transaction must be an object, got {raw!r}")
-        return raw
-
-    def _unsigned(self, params: dict[str, Any], head: BlockHeaderAPI) -> tuple[Any, bytes]:
-        """An unsigned transaction and its sender from eth_call / eth_estimateGas parameters."""
-        sender = ser.parse_address(params["from"], "from") if params.get("from") else b"\x00" * 20
-        to = ser.parse_address(params["to"], "to") if params.get("to") else b""
-        payload = params.get("input", params.get("data")) or "0x"
-        gas = (
-            ser.parse_quantity(params["gas"], "gas") if params.get("gas") is not None else int(head.gas_limit)
-        )
-        gas = min(gas, int(head.gas_limit))
-        value = ser.parse_quantity(params.get("value", 0) or 0, "value")
-        tx = self.chain.unsigned_transaction(
-            to=to, data=ser.parse_data(payload, "input"), value=value, gas=gas
-        )
-        return tx, sender
-
     # -- methods ----------------------------------------------------------------------------------
 
-    def _client_version(self, _params: list[Any]) -> str:
+    def _client_version(self) -> str:
         return f"tokenized-asset-registry/v{registry.__version__}/{self.chain.name}/py-evm"
 
-    def _sha3(self, params: list[Any]) -> str:
+    def _sha3(self, params: Params) -> str:
         from eth_utils.crypto import keccak
 
-        return ser.data(keccak(ser.parse_data(params[0], "data")))
+        return ser.data(keccak(params.data(0)))
 
-    def _get_block_by_number(self, params: list[Any]) -> JSON | None:
+    def _block_at(self, params: Params) -> BlockHeaderAPI | None:
+        """The header named by parameter 1 (a block), or None if there is no such block."""
         try:
-            header = self._header_for(params[0])
+            return self._header_for(params.block(0))
         except BlockNotFoundError:
             return None
-        return ser.block(self._block_and_receipts(header)[0], bool(params[1]) if len(params) > 1 else False)
 
-    def _get_block_by_hash(self, params: list[Any]) -> JSON | None:
+    def _block_with_hash(self, params: Params) -> BlockHeaderAPI | None:
+        """The header whose hash is parameter 1, or None if there is no such block."""
         try:
-            header = self.chain.get_header(ser.parse_data(params[0], "block hash", 32))
+            return self._header_by_hash(params, 0)
         except BlockNotFoundError:
             return None
-        return ser.block(self._block_and_receipts(header)[0], bool(params[1]) if len(params) > 1 else False)
 
-    def _block_tx_count_by_number(self, params: list[Any]) -> str | None:
-        try:
-            header = self._header_for(params[0])
-        except BlockNotFoundError:
-            return None
-        return ser.quantity(len(self._block_and_receipts(header)[0].transactions))
+    def _block_json(self, header: BlockHeaderAPI | None, params: Params) -> JSON | None:
+        full = params.boolean(1, False)
+        return None if header is None else ser.block(self._block_and_receipts(header)[0], full)
 
-    def _block_tx_count_by_hash(self, params: list[Any]) -> str | None:
-        try:
-            header = self.chain.get_header(ser.parse_data(params[0], "block hash", 32))
-        except BlockNotFoundError:
-            return None
-        return ser.quantity(len(self._block_and_receipts(header)[0].transactions))
+    def _get_block_by_number(self, params: Params) -> JSON | None:
+        return self._block_json(self._block_at(params), params)
 
-    def _get_block_receipts(self, params: list[Any]) -> list[JSON] | None:
-        try:
-            header = self._header_for(params[0])
-        except BlockNotFoundError:
+    def _get_block_by_hash(self, params: Params) -> JSON | None:
+        return self._block_json(self._block_with_hash(params), params)
+
+    def _tx_count(self, header: BlockHeaderAPI | None) -> str | None:
+        return None if header is None else ser.quantity(len(self._block_and_receipts(header)[0].transactions))
+
+    def _block_tx_count_by_number(self, params: Params) -> str | None:
+        return self._tx_count(self._block_at(params))
+
+    def _block_tx_count_by_hash(self, params: Params) -> str | None:
+        return self._tx_count(self._block_with_hash(params))
+
+    def _get_block_receipts(self, params: Params) -> list[JSON] | None:
+        header = self._block_at(params)
+        if header is None:
             return None
         chain_block, receipts = self._block_and_receipts(header)
         offsets = ser.log_offsets(receipts)
@@ -325,8 +371,8 @@ class RpcDispatcher:
             for index, tx in enumerate(chain_block.transactions)
         ]
 
-    def _get_transaction_by_hash(self, params: list[Any]) -> JSON | None:
-        tx_hash = ser.parse_data(params[0], "transaction hash", 32)
+    def _get_transaction_by_hash(self, params: Params) -> JSON | None:
+        tx_hash = params.data(0, 32)
         location = self.chain.find_transaction(tx_hash)
         if location is not None:
             chain_block, _ = self._block_and_receipts(location.header)
@@ -334,29 +380,23 @@ class RpcDispatcher:
         pending = self.chain.pending_transaction(tx_hash)
         return None if pending is None else ser.transaction(pending)
 
-    def _tx_by_index(self, header: BlockHeaderAPI, raw_index: Any) -> JSON | None:
-        index = ser.parse_quantity(raw_index, "index")
+    def _tx_by_index(self, header: BlockHeaderAPI | None, params: Params) -> JSON | None:
+        index = params.quantity(1)
+        if header is None:
+            return None
         chain_block, _ = self._block_and_receipts(header)
         if index >= len(chain_block.transactions):
             return None
         return ser.transaction(chain_block.transactions[index], header, index)
 
-    def _get_transaction_by_number_and_index(self, params: list[Any]) -> JSON | None:
-        try:
-            header = self._header_for(params[0])
-        except BlockNotFoundError:
-            return None
-        return self._tx_by_index(header, params[1])
+    def _get_transaction_by_number_and_index(self, params: Params) -> JSON | None:
+        return self._tx_by_index(self._block_at(params), params)
 
-    def _get_transaction_by_hash_and_index(self, params: list[Any]) -> JSON | None:
-        try:
-            header = self.chain.get_header(ser.parse_data(params[0], "block hash", 32))
-        except BlockNotFoundError:
-            return None
-        return self._tx_by_index(header, params[1])
+    def _get_transaction_by_hash_and_index(self, params: Params) -> JSON | None:
+        return self._tx_by_index(self._block_with_hash(params), params)
 
-    def _get_transaction_receipt(self, params: list[Any]) -> JSON | None:
-        tx_hash = ser.parse_data(params[0], "transaction hash", 32)
+    def _get_transaction_receipt(self, params: Params) -> JSON | None:
+        tx_hash = params.data(0, 32)
         location = self.chain.find_transaction(tx_hash)
         if location is None and self.chain.pending_transaction(tx_hash) is not None:
             # A pending transaction is sealed as soon as the builder gets to it: wait for
@@ -394,130 +434,72 @@ class RpcDispatcher:
                     self._recent_offsets.popitem(last=False)
             return offsets
 
-    def _get_transaction_count(self, params: list[Any]) -> str:
-        account = ser.parse_address(params[0], "address")
-        block_id = params[1] if len(params) > 1 else "latest"
+    def _get_transaction_count(self, params: Params) -> str:
+        account = params.address(0)
+        block_id = params.block(1)
         if block_id == "pending":
             return ser.quantity(self.chain.nonce(account, pending=True))
-        header = self._header_for(block_id)
-        return ser.quantity(self.chain.state_at(header).get_nonce(account))
+        return ser.quantity(self.chain.state_at(self._header_for(block_id)).get_nonce(account))
 
-    def _get_balance(self, params: list[Any]) -> str:
-        account = ser.parse_address(params[0], "address")
-        header = self._header_for(params[1] if len(params) > 1 else "latest")
-        return ser.quantity(self.chain.state_at(header).get_balance(account))
+    def _get_balance(self, params: Params) -> str:
+        account = params.address(0)
+        return ser.quantity(self.chain.state_at(self._header_for(params.block(1))).get_balance(account))
 
-    def _get_code(self, params: list[Any]) -> str:
-        account = ser.parse_address(params[0], "address")
-        header = self._header_for(params[1] if len(params) > 1 else "latest")
-        return ser.data(self.chain.state_at(header).get_code(account))
+    def _get_code(self, params: Params) -> str:
+        account = params.address(0)
+        return ser.data(self.chain.state_at(self._header_for(params.block(1))).get_code(account))
 
-    def _get_storage_at(self, params: list[Any]) -> str:
-        account = ser.parse_address(params[0], "address")
-        slot = ser.parse_quantity(params[1], "slot")
-        header = self._header_for(params[2] if len(params) > 2 else "latest")
+    def _get_storage_at(self, params: Params) -> str:
+        account = params.address(0)
+        slot = params.word(1) if isinstance(params.raw(1), str) else params.quantity(1)
+        header = self._header_for(params.block(2))
         return ser.word(self.chain.state_at(header).get_storage(account, slot))
 
-    def _call(self, params: list[Any]) -> str:
-        header = self._header_for(params[1] if len(params) > 1 else "latest")
-        tx, sender = self._unsigned(self._tx_params(params[0]), header)
-        return ser.data(self.chain.call(tx, sender, header))
-
-    def _estimate_gas(self, params: list[Any]) -> str:
-        header = self._header_for(params[1] if len(params) > 1 else "latest")
-        tx, sender = self._unsigned(self._tx_params(params[0]), header)
-        return ser.quantity(self.chain.estimate_gas(tx, sender, header))
-
-    def _send_raw_transaction(self, params: list[Any]) -> str:
-        return ser.data(self.chain.send_raw_transaction(ser.parse_data(params[0], "raw transaction")))
-
-    def _send_transaction(self, params: list[Any]) -> str:
-        tx = self._tx_params(params[0])
-        if not tx.get("from"):
-            raise RpcParamsError("eth_sendTransaction needs 'from' (one of eth_accounts)")
-        sender = ser.parse_address(tx["from"], "from")
-        account = self.chain.dev_account(sender)
-        if account is None:
-            raise InvalidTransactionError(
-                f"unknown account {ser.address(sender)}: this node signs only for its development accounts "
-                "(eth_accounts); sign locally and use eth_sendRawTransaction"
+    def _get_proof(self, params: Params) -> JSON:
+        account = params.address(0)
+        keys = params.items(1)
+        if len(keys) > MAX_PROOF_SLOTS:
+            raise RpcParamsError(
+                f"parameter 2 (storageKeys) lists {len(keys)} slots; at most {MAX_PROOF_SLOTS} per request"
             )
-        head = self.chain.head()
-        fields: dict[str, Any] = {
-            "chainId": self.chain.chain_id,
-            "nonce": ser.parse_quantity(tx["nonce"], "nonce")
-            if tx.get("nonce") is not None
-            else self.chain.nonce(sender, pending=True),
-            "value": ser.parse_quantity(tx.get("value", 0) or 0, "value"),
-            "data": tx.get("input", tx.get("data")) or "0x",
+        slots = [keys.word(index) for index in range(len(keys))]
+        proof = self.chain.proof(account, slots, self._header_for(params.block(2)))
+        return {
+            "address": ser.address(proof.address),
+            "balance": ser.quantity(proof.balance),
+            "nonce": ser.quantity(proof.nonce),
+            "codeHash": ser.data(proof.code_hash),
+            "storageHash": ser.data(proof.storage_root),
+            "accountProof": [ser.data(node) for node in proof.nodes],
+            "storageProof": [
+                {
+                    "key": ser.word(entry.slot),
+                    "value": ser.quantity(entry.value),
+                    "proof": [ser.data(node) for node in entry.nodes],
+                }
+                for entry in proof.storage
+            ],
         }
-        if tx.get("to"):
-            fields["to"] = ser.address(ser.parse_address(tx["to"], "to"))
-        if tx.get("gas") is not None:
-            fields["gas"] = ser.parse_quantity(tx["gas"], "gas")
-        else:
-            unsigned, _ = self._unsigned(tx, head)
-            fields["gas"] = self.chain.estimate_gas(unsigned, sender, head)
-        if tx.get("gasPrice") is not None:
-            fields["gasPrice"] = ser.parse_quantity(tx["gasPrice"], "gasPrice")
-        else:
-            tip = ser.parse_quantity(tx.get("maxPriorityFeePerGas", PRIORITY_FEE), "maxPriorityFeePerGas")
-            default_max = 2 * self.chain.next_base_fee() + tip
-            fields["type"] = 2
-            fields["maxPriorityFeePerGas"] = tip
-            fields["maxFeePerGas"] = ser.parse_quantity(tx.get("maxFeePerGas", default_max), "maxFeePerGas")
-        signed = account.account.sign_transaction(fields)
-        return ser.data(self.chain.send_raw_transaction(bytes(signed.raw_transaction)))
 
-    def _get_logs(self, params: list[Any]) -> list[JSON]:
-        query = params[0] if params else {}
-        if not isinstance(query, dict):
-            raise RpcParamsError("eth_getLogs takes one filter object")
-        if query.get("blockHash"):
-            headers = [self.chain.get_header(ser.parse_data(query["blockHash"], "blockHash", 32))]
-        else:
-            first = self._header_for(query.get("fromBlock", "latest")).block_number
-            last = self._header_for(query.get("toBlock", "latest")).block_number
-            if last - first + 1 > MAX_LOG_BLOCK_RANGE:
+    def _get_logs(self, params: Params) -> list[JSON]:
+        return scan_logs(self.chain, LogCriteria.read(params.fields(0)))
+
+    def _fee_history(self, params: Params) -> JSON:
+        count = max(1, min(params.quantity(0), 1024))
+        newest = self._header_for(params.block(1))
+        percentile_items = params.items(2) if params.has(2) else None
+        percentiles: list[float] = []
+        for index in range(len(percentile_items) if percentile_items is not None else 0):
+            assert percentile_items is not None
+            value = percentile_items.raw(index)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
                 raise RpcParamsError(
-                    f"block range {first}..{last} is wider than {MAX_LOG_BLOCK_RANGE} blocks; split the query"
+                    f"parameter 3 (rewardPercentiles): item {index + 1} must be a number from 0 to 100, "
+                    f"got {value!r}"
                 )
-            headers = [self.chain.get_header(number) for number in range(first, last + 1)]
-        raw_addresses = query.get("address")
-        if raw_addresses is None:
-            addresses: list[bytes] = []
-        elif isinstance(raw_addresses, list):
-            addresses = [ser.parse_address(item, "address") for item in raw_addresses]
-        else:
-            addresses = [ser.parse_address(raw_addresses, "address")]
-        topic_filters: list[list[int] | None] = []
-        for position in query.get("topics") or []:
-            if position is None:
-                topic_filters.append(None)
-            elif isinstance(position, list):
-                topic_filters.append(
-                    [int.from_bytes(ser.parse_data(t, "topic", 32), "big") for t in position] or None
-                )
-            else:
-                topic_filters.append([int.from_bytes(ser.parse_data(position, "topic", 32), "big")])
-        address_set = set(addresses)
-        results: list[JSON] = []
-        for header in headers:
-            if not _bloom_may_match(int(header.bloom), addresses, topic_filters):
-                continue
-            chain_block, receipts = self._block_and_receipts(header)
-            log_index = 0
-            for tx_index, (tx, tx_receipt) in enumerate(zip(chain_block.transactions, receipts, strict=True)):
-                for entry in tx_receipt.logs:
-                    if _log_matches(entry.address, entry.topics, address_set, topic_filters):
-                        results.append(ser.log(entry, header, tx.hash, tx_index, log_index))
-                    log_index += 1
-        return results
-
-    def _fee_history(self, params: list[Any]) -> JSON:
-        count = max(1, min(ser.parse_quantity(params[0], "blockCount"), 1024))
-        newest = self._header_for(params[1] if len(params) > 1 else "latest")
-        percentiles = [float(p) for p in (params[2] if len(params) > 2 and params[2] else [])]
+            if percentiles and value < percentiles[-1]:
+                raise RpcParamsError("parameter 3 (rewardPercentiles) must be in ascending order")
+            percentiles.append(float(value))
         oldest_number = max(0, newest.block_number - count + 1)
         base_fees: list[str] = []
         ratios: list[float] = []
@@ -571,52 +553,38 @@ class RpcDispatcher:
             tips.append(chosen)
         return tips
 
-    def _evm_mine(self, params: list[Any]) -> str:
-        if params and isinstance(params[0], (str, int)):
-            self._pin_timestamp(params[0])
-        self.chain.mine()
+    def _evm_mine(self, params: Params) -> str:
+        # As anvil: a timestamp, or {"timestamp": ..., "blocks": n}; the timestamp is the first block's.
+        blocks = 1
+        if params.has(0) and isinstance(params.raw(0), dict):
+            fields = params.fields(0)
+            fields.refuse_unknown(("timestamp", "blocks"), "evm_mine")
+            blocks = fields.quantity("blocks", 1)
+            if not 1 <= blocks <= MAX_MINED_BLOCKS:
+                raise RpcParamsError(
+                    f"{fields.where}: field 'blocks' must be from 1 to {MAX_MINED_BLOCKS}, got {blocks}"
+                )
+            if fields.has("timestamp"):
+                self._pin_timestamp(fields.quantity("timestamp"))
+        elif params.has(0):
+            self._pin_timestamp(params.quantity(0))
+        for _ in range(blocks):
+            self.chain.mine()
         return "0x0"
 
-    def _evm_set_next_block_timestamp(self, params: list[Any]) -> None:
-        if len(params) != 1:
-            raise RpcParamsError("evm_setNextBlockTimestamp takes one timestamp")
-        self._pin_timestamp(params[0])
+    def _evm_set_next_block_timestamp(self, params: Params) -> None:
+        self._pin_timestamp(params.quantity(0))
 
-    def _pin_timestamp(self, value: Any) -> None:
+    def _pin_timestamp(self, timestamp: int) -> None:
         try:
-            self.chain.set_next_block_timestamp(ser.parse_quantity(value, "timestamp"))
+            self.chain.set_next_block_timestamp(timestamp)
         except ValueError as exc:
             raise RpcParamsError(str(exc)) from exc
 
-    def _evm_increase_time(self, params: list[Any]) -> str:
-        seconds = ser.parse_quantity(params[0], "seconds")
-        if seconds < 0:
-            raise RpcParamsError("evm_increaseTime takes a positive number of seconds: time never goes back")
-        return ser.quantity(self.chain.increase_time(seconds))
-
-
-def _bloom_may_match(bloom_value: int, addresses: list[bytes], topic_filters: list[list[int] | None]) -> bool:
-    if not addresses and not any(topic_filters):
-        return True
-    bloom = BloomFilter(bloom_value)
-    if addresses and not any(item in bloom for item in addresses):
-        return False
-    for options in topic_filters:
-        if options and not any(topic.to_bytes(32, "big") in bloom for topic in options):
-            return False
-    return True
-
-
-def _log_matches(
-    log_address: bytes,
-    topics: Sequence[int],
-    addresses: set[bytes],
-    topic_filters: list[list[int] | None],
-) -> bool:
-    if addresses and bytes(log_address) not in addresses:
-        return False
-    if len(topic_filters) > len(topics):
-        return False
-    return all(
-        options is None or topics[position] in options for position, options in enumerate(topic_filters)
-    )
+    def _evm_increase_time(self, params: Params) -> str:
+        value = params.raw(0)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise RpcParamsError(
+                "parameter 1 (seconds) must be a positive number of seconds: time never goes back"
+            )
+        return ser.quantity(self.chain.increase_time(params.quantity(0)))

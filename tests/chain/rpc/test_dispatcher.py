@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 
@@ -12,21 +11,7 @@ from registry.artifacts import load_artifact
 from registry.chain.rpc.dispatcher import RpcDispatcher
 from registry.chain.rpc.provider import EmbeddedProvider
 from tests.chain.conftest import GWEI, derived_keys, sign
-
-
-@pytest.fixture
-def rpc(instant_chain):
-    return RpcDispatcher(instant_chain)
-
-
-def request(rpc, method, *params, request_id=1):
-    return rpc.handle({"jsonrpc": "2.0", "id": request_id, "method": method, "params": list(params)})
-
-
-def result(rpc, method, *params):
-    response = request(rpc, method, *params)
-    assert "error" not in response, response
-    return response["result"]
+from tests.chain.rpc.support import request, result
 
 
 def dev_address(chain, index=0):
@@ -292,3 +277,42 @@ def test_fee_history_shape(rpc, instant_chain):
     assert len(history["reward"]) == 3
     assert history["reward"][1] == [hex(GWEI), hex(GWEI)]
     assert int(result(rpc, "eth_gasPrice"), 16) == instant_chain.next_base_fee() + GWEI
+
+
+def test_get_logs_range_past_the_head(rpc, instant_chain):
+    sender = instant_chain.dev_accounts[0].account
+    # A contract whose creation logs one LOG0 of nothing: PUSH1 0, PUSH1 0, LOG0, then returns nothing.
+    tx_hash = result(
+        rpc,
+        "eth_sendRawTransaction",
+        "0x" + sign(sender, nonce=0, data=bytes.fromhex("60006000a0"), gas=100_000).hex(),
+    )
+    head = instant_chain.block_number
+    assert result(rpc, "eth_getTransactionReceipt", tx_hash)["logs"]
+    assert len(result(rpc, "eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(head + 50)})) == 1
+    assert result(rpc, "eth_getLogs", {"fromBlock": hex(head + 1), "toBlock": hex(head + 50)}) == []
+    assert request(rpc, "eth_getLogs", {"blockHash": "0x" + "00" * 32})["error"]["code"] == -32001
+
+
+def test_get_proof_of_absent_slots_and_accounts(rpc, instant_chain):
+    sender = instant_chain.dev_accounts[0].address
+    proof = result(rpc, "eth_getProof", sender, ["0x0", "0x" + "ff" * 32], "latest")
+    assert proof["address"] == sender
+    assert int(proof["balance"], 16) == instant_chain.dev_accounts[0].balance
+    assert proof["storageHash"] == "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+    assert [entry["key"] for entry in proof["storageProof"]] == ["0x" + "00" * 32, "0x" + "ff" * 32]
+    assert all(entry["value"] == "0x0" and entry["proof"] == [] for entry in proof["storageProof"])
+    too_many = request(rpc, "eth_getProof", sender, ["0x1"] * 1001, "latest")["error"]
+    assert too_many["code"] == -32602
+    assert "at most 1000" in too_many["message"]
+
+
+def test_evm_mine_takes_anvils_options(rpc, instant_chain):
+    target = instant_chain.head().timestamp + 1_000
+    result(rpc, "evm_mine", {"timestamp": hex(target), "blocks": "0x3"})
+    assert instant_chain.block_number == 3
+    assert instant_chain.get_header(1).timestamp == target
+    assert instant_chain.head().timestamp > target
+    refusal = request(rpc, "evm_mine", {"interval": 5})["error"]
+    assert refusal["code"] == -32602
+    assert "'interval' is not supported" in refusal["message"]
