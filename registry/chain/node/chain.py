@@ -68,7 +68,7 @@ from registry.chain.node.calls import Calls
 from registry.chain.node.host import BuiltBlock, TransactionLocation
 from registry.chain.node.modes import ChainMode, GenesisAccount
 from registry.chain.node.pool import TransactionPool
-from registry.chain.node.senders import recover_sender
+from registry.chain.node.senders import recover_sender, remember_hash
 from registry.chain.node.storage import ChainDatabase
 from registry.chain.node.vm import (
     SYSTEM_CONTRACT_ADDRESSES,
@@ -534,6 +534,7 @@ class EmbeddedChain:
             tx = builder.decode(raw)
             # Recovering the sender checks the signature once; the value is cached on tx.
             recover_sender(raw, tx)
+            remember_hash(raw, tx)
         except Exception as exc:
             # rlp, signature and type errors all mean the same thing to the sender.
             raise InvalidTransactionError(
