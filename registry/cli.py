@@ -53,12 +53,18 @@ def node(
         None, "--data-dir", help="Data directory (default: REGISTRY_DATA_DIR)."
     ),
 ) -> None:
-    """Serve one embedded chain's JSON-RPC over HTTP, for any Ethereum client or wallet."""
+    """Serve one embedded chain's JSON-RPC over HTTP, for any Ethereum client or wallet.
+
+    Ctrl-C or SIGTERM stops it cleanly: requests in flight are answered, the block being
+    sealed is finished and the chain database is closed.
+    """
     import signal
 
     from registry.chain.backend import check_chain_name, open_embedded
+    from registry.chain.events import ChainEvent, NewBlock
+    from registry.chain.rpc.asgi import RpcApp
     from registry.chain.rpc.dispatcher import RpcDispatcher
-    from registry.chain.rpc.server import RpcHTTPServer
+    from registry.chain.rpc.server import listen, make_server, url_of
     from registry.errors import RegistryError
     from registry.settings import load_settings
 
@@ -75,11 +81,20 @@ def node(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc
     try:
-        server = RpcHTTPServer((host, port), RpcDispatcher(embedded))
+        sock = listen(host, port)
     except OSError as exc:
         embedded.close()
         console.print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc}")
         raise typer.Exit(code=1) from exc
+    app_ = RpcApp(RpcDispatcher(embedded))
+    server = make_server(app_)
+    # The head as the last event left it: the chain cannot be read any more once it is closed.
+    head = [embedded.block_number]
+
+    def follow(event: ChainEvent) -> None:
+        head[0] = event.number if isinstance(event, NewBlock) else event.new_head_number
+
+    embedded.subscribe(follow)
 
     # Plain lines, as anvil prints them: addresses and keys must never be wrapped or cut.
     lines = ["", "Available accounts", "=================="]
@@ -103,22 +118,26 @@ def node(
     ]
     if name == "permissioned":
         lines += _kyc_lines(settings)
-    lines += ["", f"Listening on {server.url}"]
+    lines += ["", f"Listening on {url_of(sock)}"]
     # Other commands on this data directory (registry kyc register) send through this node.
-    embedded.advertise(server.url)
+    embedded.advertise(url_of(sock))
     typer.echo("\n".join(lines))
 
     def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+        # uvicorn handles the signals while it serves, and calls this handler again once it has
+        # stopped: a signal only asks the server to stop, so that the chain is always closed below.
+        server.should_exit = True
 
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        typer.echo("stopping")
+        server.run(sockets=[sock])
     finally:
-        server.server_close()
+        typer.echo("stopping: finishing the block being sealed")
+        app_.close()
         embedded.close()
+        sock.close()
+        typer.echo(f"closed the {name} chain at block #{head[0]}")
 
 
 def _kyc_lines(settings: Settings) -> list[str]:

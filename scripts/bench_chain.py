@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Benchmark the chain backends: ERC-20 transfers per second, memory, and reopening time.
 
-Every transfer is signed locally, sent raw through web3.py, and its receipt awaited, in
-batches of 1 (send, wait, repeat) and of 100 (send 100, then wait for the 100). All
-backends are open at once and the batches of 100 run in interleaved rounds (each round
-gives every backend its share in turn), so that a slow spell of a shared machine falls
-on all of them; the median round is reported, every round is shown. The backends:
+The workload is the same for every backend: ERC-20 transfers signed ahead (signing is not
+timed), sent raw through web3.py, and their receipts awaited, in batches of 1 (send,
+wait, repeat) and of 200 (send 200, then wait for the 200). Each backend is measured on
+two paths:
 
-- eth-tester with py-evm (the baseline, measured in the same run),
-- the embedded permissionless chain,
-- the embedded permissioned chain with 4 validators (when its mode is installed),
-- anvil over HTTP (installed by scripts/install_anvil.py when missing).
+- **in process**: eth-tester with py-evm (the baseline, measured in the same run) and the
+  two embedded chains behind the project's in-process web3 provider;
+- **HTTP**: anvil, and the two embedded chains served the way a user runs them
+  (``registry node`` in its own process, like anvil in its own process), all driven by the
+  same client, web3.py's HTTPProvider, so that the client and the server never share one
+  interpreter.
+
+All backends are open at once and the batches of 200 run in interleaved rounds (each
+round gives every backend its share in turn), so that a slow spell of a shared machine
+falls on all of them; the median round is reported, every round is shown.
 
 Then, each in a fresh process: the resident memory (RSS) of an embedded chain after
 20,000 transfers, and the time to reopen an embedded chain of 10,000 blocks.
@@ -18,7 +23,9 @@ Then, each in a fresh process: the resident memory (RSS) of an embedded chain af
     python scripts/bench_chain.py            # the full run (a few minutes)
     python scripts/bench_chain.py --quick    # a short run with smaller counts
     python scripts/bench_chain.py --only permissionless --no-resources
-                                             # eth-tester and one backend, throughput only
+                                             # eth-tester, anvil and one chain, throughput only
+    python scripts/bench_chain.py --py-spy DIR
+                                             # also record each registry node with py-spy
 
 The ratios to eth-tester need the full run: eth-tester looks a receipt up by scanning
 its blocks backwards, so it slows as its chain grows, and the short chains of ``--quick``
@@ -30,6 +37,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -38,7 +47,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -59,6 +68,8 @@ class Target:
     w3: Any
     keys: list[Any]
     close: Callable[[], None]
+    path: str = "in process"
+    """How the client reaches the chain: ``in process`` or ``HTTP``."""
 
 
 # -- backends ------------------------------------------------------------------------------------------
@@ -120,27 +131,36 @@ def permissioned_target() -> Iterator[Target]:
         yield from _embedded(permissioned_mode(chain_folder), PERMISSIONED_ID, chain_folder)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _http_web3(url: str) -> Any:
+    from web3 import Web3
+
+    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+
+
 @contextlib.contextmanager
 def anvil_target() -> Iterator[Target]:
     """anvil over HTTP on a free local port (automine: one block per transaction)."""
-    import socket
-
     from eth_account import Account
     from eth_utils.crypto import keccak
     from install_anvil import ensure_anvil  # a sibling script: scripts/ is on sys.path when run
-    from web3 import Web3
 
     binary = ensure_anvil()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = _free_port()
     process = subprocess.Popen(
         [str(binary), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "prague", "--quiet"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 60}))
+        w3 = _http_web3(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 30
         while not w3.is_connected():
             if time.monotonic() > deadline:
@@ -148,20 +168,113 @@ def anvil_target() -> Iterator[Target]:
             time.sleep(0.1)
         keys = [Account.from_key(keccak(text=f"bench key {i}")) for i in range(4)]
         for key in keys:
-            w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])  # type: ignore[arg-type]
-        yield Target(w3=w3, keys=keys, close=lambda: None)
+            w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+        yield Target(w3=w3, keys=keys, close=lambda: None, path="HTTP")
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+PROFILING: dict[str, Path] = {}
+"""``{"py-spy": DIR}`` when each ``registry node`` is recorded with py-spy into DIR (``--py-spy``)."""
+
+
+def registry_command() -> list[str]:
+    """The ``registry`` command installed beside this interpreter (as a user runs it)."""
+    script = Path(sys.executable).parent / "registry"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "from registry.cli import app; app()"]
+
+
+@contextlib.contextmanager
+def node_target(kind: str) -> Iterator[Target]:
+    """``registry node --chain KIND`` in its own process, on a fresh data directory, over HTTP.
+
+    The funded keys are read from what the node prints, as a user would copy them.
+    """
+    import os
+
+    from eth_account import Account
+
+    from registry.chain.rpc.provider import adapt_to_long_extra_data
+
+    with tempfile.TemporaryDirectory() as folder:
+        command = [*registry_command(), "node", "--chain", kind, "--port", "0", "--data-dir", folder]
+        profiled = "py-spy" in PROFILING
+        if profiled:
+            PROFILING["py-spy"].mkdir(parents=True, exist_ok=True)
+            svg = PROFILING["py-spy"] / f"node-{kind}.svg"
+            beside = Path(sys.executable).parent / "py-spy"
+            py_spy = str(beside) if beside.is_file() else "py-spy"
+            command = [py_spy, "record", "--nonblocking", "-o", str(svg), "--", *command]
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("REGISTRY_")}
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=environment,
+            cwd=ROOT,
+            start_new_session=True,  # its own process group: py-spy and the node stop together
+        )
+        try:
+            url, keys = _read_node_banner(process)
+            w3 = adapt_to_long_extra_data(_http_web3(url))
+            yield Target(
+                w3=w3, keys=[Account.from_key(key) for key in keys[:4]], close=lambda: None, path="HTTP"
+            )
+        finally:
+            # Ctrl-C for the whole group: py-spy writes its flame graph, the node closes its chain.
+            os.killpg(process.pid, signal.SIGINT if profiled else signal.SIGTERM)
+            try:
+                process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+
+
+def _read_node_banner(process: subprocess.Popen[str]) -> tuple[str, list[str]]:
+    """The URL and the private keys that ``registry node`` prints before it serves."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    keys: list[str] = []
+    for line in process.stdout:
+        lines.append(line.rstrip())
+        key = re.fullmatch(r"\(\d+\) (0x[0-9a-f]{64})", line.strip())
+        if key:
+            keys.append(key.group(1))
+        if line.startswith("Listening on "):
+            return line.split()[-1], keys
+    raise RuntimeError("registry node did not start: " + " | ".join(lines[-5:]))
+
+
+@contextlib.contextmanager
+def permissionless_node_target() -> Iterator[Target]:
+    """The embedded permissionless chain served by ``registry node`` in its own process."""
+    with node_target("permissionless") as target:
+        yield target
+
+
+@contextlib.contextmanager
+def permissioned_node_target() -> Iterator[Target]:
+    """The embedded permissioned chain (4 validators) served by ``registry node`` in its own process."""
+    with node_target("permissioned") as target:
+        yield target
 
 
 BACKENDS: dict[str, Callable[[], contextlib.AbstractContextManager[Target]]] = {
     "eth-tester (py-evm)": eth_tester_target,
     "embedded permissionless": permissionless_target,
     "embedded permissioned (4 validators)": permissioned_target,
-    "anvil (HTTP)": anvil_target,
+    "anvil over HTTP": anvil_target,
+    "embedded permissionless over HTTP": permissionless_node_target,
+    "embedded permissioned (4 validators) over HTTP": permissioned_node_target,
 }
 BASELINE = "eth-tester (py-evm)"
+ANVIL = "anvil over HTTP"
+BATCH = 200
+"""Transfers sent before their receipts are awaited, in the interleaved rounds."""
 
 
 # -- the transfer benchmark -----------------------------------------------------------------------------
@@ -191,8 +304,8 @@ def deploy_token(target: Target) -> Any:
     return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
 
 
-def run_transfers(target: Target, token: Any, count: int, batch: int) -> tuple[float, int]:
-    """Send ``count`` transfers in batches of ``batch``; return (transfers per second, blocks used)."""
+def sign_transfers(target: Target, token: Any, count: int) -> list[bytes]:
+    """``count`` raw transfers of one token unit from key 0, with the next nonces, signed ahead."""
     from eth_account import Account
 
     w3 = target.w3
@@ -202,55 +315,95 @@ def run_transfers(target: Target, token: Any, count: int, batch: int) -> tuple[f
     nonce = w3.eth.get_transaction_count(sender.address)
     max_fee = 4 * w3.eth.get_block("latest")["baseFeePerGas"] + GWEI
     selector_data = [token.encode_abi("transfer", [recipient, 1]) for recipient in recipients]
+    raws = []
+    for i in range(count):
+        tx = {
+            "type": 2,
+            "chainId": chain_id,
+            "nonce": nonce + i,
+            "to": token.address,
+            "data": selector_data[i % len(selector_data)],
+            "gas": TRANSFER_GAS,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": GWEI,
+            "value": 0,
+        }
+        raws.append(bytes(sender.sign_transaction(tx).raw_transaction))
+    return raws
+
+
+class Transfers(NamedTuple):
+    """One timed run of transfers."""
+
+    rate: float
+    """Transfers per second."""
+    blocks: int
+    """Blocks the chain grew by."""
+    send_ms: float
+    """Milliseconds per transfer spent sending (client formatting, HTTP, the node's checks)."""
+    receipt_ms: float
+    """Milliseconds per transfer spent awaiting and reading receipts."""
+
+
+def run_transfers(target: Target, token: Any, count: int, batch: int) -> Transfers:
+    """Send ``count`` transfers in batches of ``batch``, await every receipt, and time it.
+
+    The transfers are signed before the clock starts.
+    """
+    w3 = target.w3
+    raws = sign_transfers(target, token, count)
     first_block = w3.eth.block_number
-    start = time.perf_counter()
-    sent = 0
-    while sent < count:
-        size = min(batch, count - sent)
-        hashes = []
-        for i in range(size):
-            tx = {
-                "type": 2,
-                "chainId": chain_id,
-                "nonce": nonce,
-                "to": token.address,
-                "data": selector_data[(sent + i) % len(selector_data)],
-                "gas": TRANSFER_GAS,
-                "maxFeePerGas": max_fee,
-                "maxPriorityFeePerGas": GWEI,
-                "value": 0,
-            }
-            hashes.append(w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction))
-            nonce += 1
+    sending = receiving = 0.0
+    for offset in range(0, count, batch):
+        start = time.perf_counter()
+        hashes = [w3.eth.send_raw_transaction(raw) for raw in raws[offset : offset + batch]]
+        sent = time.perf_counter()
         for tx_hash in hashes:
             receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300, poll_latency=0.01)
             if receipt["status"] != 1:
                 raise RuntimeError(f"transfer {tx_hash.hex()} failed")
-        sent += size
-    elapsed = time.perf_counter() - start
-    return count / elapsed, w3.eth.block_number - first_block
+        sending += sent - start
+        receiving += time.perf_counter() - sent
+    return Transfers(
+        rate=count / (sending + receiving),
+        blocks=w3.eth.block_number - first_block,
+        send_ms=1000 * sending / count,
+        receipt_ms=1000 * receiving / count,
+    )
 
 
 @dataclass
 class Throughput:
     """Measured transfers per second of one backend (None: not measured, with the reason)."""
 
+    path: str = ""
     single: float | None = None
     rounds: list[float] = field(default_factory=list)
-    """Transfers per second in batches of 100, one value per round."""
+    """Transfers per second in the batched rounds, one value per round."""
+    phases: list[tuple[float, float]] = field(default_factory=list)
+    """Milliseconds per transfer sending and awaiting receipts, one pair per round."""
     blocks: int = 0
     note: str = ""
 
     @property
     def batched(self) -> float | None:
-        """The median round in batches of 100."""
+        """The median batched round."""
         return statistics.median(self.rounds) if self.rounds else None
+
+    @property
+    def phase_text(self) -> str:
+        """The medians of `phases`, as ``"1.20 + 1.05"``."""
+        if not self.phases:
+            return "-"
+        send = statistics.median(pair[0] for pair in self.phases)
+        receipt = statistics.median(pair[1] for pair in self.phases)
+        return f"{send:.2f} + {receipt:.2f}"
 
 
 def measure_all(
-    names: list[str], single_count: int, batched_count: int, rounds: int
+    names: list[str], single_count: int, batched_count: int, rounds: int, batch: int = BATCH
 ) -> dict[str, Throughput]:
-    """Measure every backend in batches of 1, then in batches of 100 over interleaved rounds.
+    """Measure every backend in batches of 1, then in batches of ``batch`` over interleaved rounds.
 
     All backends are open at once; each round sends ``batched_count / rounds`` transfers
     to each backend in turn, so that a slow spell of this shared machine falls on every
@@ -263,25 +416,30 @@ def measure_all(
             print(f"starting {name} ...", flush=True)
             try:
                 target = stack.enter_context(BACKENDS[name]())
+                results[name].path = target.path
                 token = deploy_token(target)
-                run_transfers(target, token, 10, 10)  # warm-up: caches, code paths, lazy imports
-                results[name].single, _ = run_transfers(target, token, single_count, 1)
+                run_transfers(target, token, 20, 10)  # warm-up: caches, code paths, lazy imports
+                results[name].single = run_transfers(target, token, single_count, 1).rate
                 ready[name] = (target, token)
             except Exception as exc:
                 # e.g. anvil's installer failing: report and keep the other rows.
                 results[name].note = f"unavailable: {type(exc).__name__}: {exc}"
-        per_round = max(100, batched_count // rounds)
+        per_round = max(batch, batched_count // rounds)
         for number in range(1, rounds + 1):
-            print(f"round {number} of {rounds}: {per_round} transfers in batches of 100 each ...", flush=True)
+            print(
+                f"round {number} of {rounds}: {per_round} transfers in batches of {batch} each ...",
+                flush=True,
+            )
             for name, (target, token) in list(ready.items()):
                 try:
-                    rate, blocks = run_transfers(target, token, per_round, 100)
+                    run = run_transfers(target, token, per_round, batch)
                 except Exception as exc:
                     results[name].note = f"failed in round {number}: {type(exc).__name__}: {exc}"
                     del ready[name]
                     continue
-                results[name].rounds.append(rate)
-                results[name].blocks += blocks
+                results[name].rounds.append(run.rate)
+                results[name].phases.append((run.send_ms, run.receipt_ms))
+                results[name].blocks += run.blocks
     return results
 
 
@@ -333,8 +491,8 @@ def child_memory(kind: str, transfers: int) -> dict[str, Any]:
             )
             token = deploy_token(target)
             start_rss = rss_mb()
-            rate, blocks = run_transfers(target, token, transfers, 100)
-            return {"rss_mb": rss_mb(), "start_rss_mb": start_rss, "rate": rate, "blocks": blocks}
+            run = run_transfers(target, token, transfers, 100)
+            return {"rss_mb": rss_mb(), "start_rss_mb": start_rss, "rate": run.rate, "blocks": run.blocks}
         finally:
             chain.close()
 
@@ -393,11 +551,11 @@ def in_child(*arguments: str) -> dict[str, Any]:
 # -- report -------------------------------------------------------------------------------------------------
 
 
-def ratio(value: float | None, base: float | None) -> str:
+def ratio(value: float | None, base: float | None, digits: int = 1) -> str:
     """``value / base`` as ``4.2x``, or a dash."""
     if value is None or not base:
         return "-"
-    return f"{value / base:.1f}x"
+    return f"{value / base:.{digits}f}x"
 
 
 def main() -> int:
@@ -410,9 +568,15 @@ def main() -> int:
         "--only",
         nargs="+",
         metavar="WORD",
-        help="measure only the backends whose name contains one of these words (the baseline always runs)",
+        help="measure only the backends whose name contains one of these words "
+        "(eth-tester and anvil always run: they are the baselines)",
     )
     parser.add_argument("--no-resources", action="store_true", help="skip the memory and reopening runs")
+    parser.add_argument(
+        "--py-spy",
+        metavar="DIR",
+        help="record each registry node with py-spy (installed separately) into DIR/node-CHAIN.svg",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -430,41 +594,50 @@ def main() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(Console().width, 120))
-    single_count, batched_count = (30, 300) if args.quick else (200, 2_000)
+    console = Console(width=max(Console().width, 140))
+    single_count, batched_count = (30, 600) if args.quick else (200, 2_000)
     memory_transfers = 2_000 if args.quick else 20_000
     reopen_blocks = 1_000 if args.quick else 10_000
+    if args.py_spy:
+        PROFILING["py-spy"] = Path(args.py_spy).resolve()
 
     chosen = [
         name
         for name in BACKENDS
-        if name == BASELINE or not args.only or any(word in name for word in args.only)
+        if name in (BASELINE, ANVIL) or not args.only or any(word in name for word in args.only)
     ]
     results = measure_all(chosen, single_count, batched_count, rounds=3 if args.quick else 5)
 
     base = results[BASELINE]
+    anvil = results.get(ANVIL, Throughput())
     table = Table(
-        title=f"ERC-20 transfers per second ({single_count} in batches of 1; "
-        f"{batched_count} in batches of 100, over interleaved rounds: the median round)"
+        title=f"ERC-20 transfers per second, signed ahead ({single_count} in batches of 1; "
+        f"{batched_count} in batches of {BATCH}, over interleaved rounds: the median round)"
     )
     for column in (
         "backend",
+        "path",
         "batch 1 tx/s",
-        "vs baseline",
-        "batch 100 tx/s",
-        "vs baseline",
+        f"batch {BATCH} tx/s",
+        "x eth-tester",
+        "x anvil",
+        "send, receipt ms/tx",
         "rounds, tx/s",
         "blocks",
         "note",
     ):
-        table.add_column(column, justify="left" if column in ("backend", "note", "rounds, tx/s") else "right")
+        table.add_column(
+            column, justify="left" if column in ("backend", "path", "note", "rounds, tx/s") else "right"
+        )
     for name, measured in results.items():
         table.add_row(
             name + (" (baseline)" if name == BASELINE else ""),
+            measured.path,
             f"{measured.single:.0f}" if measured.single else "-",
-            ratio(measured.single, base.single),
             f"{measured.batched:.0f}" if measured.batched else "-",
             ratio(measured.batched, base.batched),
+            ratio(measured.batched, anvil.batched, digits=2),
+            measured.phase_text,
             " ".join(f"{rate:.0f}" for rate in measured.rounds) or "-",
             str(measured.blocks) if measured.rounds else "-",
             measured.note,
@@ -502,8 +675,6 @@ def main() -> int:
     if not args.no_resources:
         console.print(resources)
 
-    permissionless = results.get("embedded permissionless", Throughput()).batched
-    permissioned = results.get("embedded permissioned (4 validators)", Throughput()).batched
     targets = Table(title="Targets")
     for column in ("target", "measured", "met"):
         targets.add_column(column)
@@ -511,19 +682,22 @@ def main() -> int:
     def verdict(ok: bool | None) -> str:
         return "-" if ok is None else ("yes" if ok else "NO")
 
-    for kind, rate in (("permissionless", permissionless), ("permissioned", permissioned)):
-        embedded_ratio = rate / base.batched if rate and base.batched else None
+    def versus(name: str, baseline: float | None, times: float, label: str) -> None:
+        rate = results.get(name, Throughput()).batched
+        measured = rate / baseline if rate and baseline else None
         targets.add_row(
-            f"embedded {kind}, batches of 100 >= 5x eth-tester",
-            f"{embedded_ratio:.1f}x" if embedded_ratio else "-",
-            verdict(None if embedded_ratio is None else embedded_ratio >= 5),
+            f"{name}, batches of {BATCH} >= {times:g}x {label}",
+            f"{measured:.2f}x" if measured else "-",
+            verdict(None if measured is None else measured >= times),
         )
-    sealed_ratio = permissioned / permissionless if permissioned and permissionless else None
-    targets.add_row(
-        "permissioned >= 0.8x permissionless",
-        f"{sealed_ratio:.2f}x" if sealed_ratio else "-",
-        verdict(None if sealed_ratio is None else sealed_ratio >= 0.8),
-    )
+
+    for kind in ("permissionless", "permissioned (4 validators)"):
+        versus(f"embedded {kind}", base.batched, 5, "eth-tester")
+        versus(f"embedded {kind} over HTTP", base.batched, 5, "eth-tester")
+        versus(f"embedded {kind} over HTTP", anvil.batched, 1, "anvil over HTTP")
+    for path in ("", " over HTTP"):
+        permissionless = results.get(f"embedded permissionless{path}", Throughput()).batched
+        versus(f"embedded permissioned (4 validators){path}", permissionless, 0.8, "permissionless")
     for kind, value in memory.items():
         targets.add_row(f"{kind}: memory < 300 MB", f"{value:.0f} MB", verdict(value < 300))
     for kind, value in reopen_seconds.items():

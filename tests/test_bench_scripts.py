@@ -25,22 +25,38 @@ def test_rounds_are_interleaved_and_the_median_reported(monkeypatch: pytest.Monk
     order: list[str] = []
     real_run = bench_chain.run_transfers
 
-    def recording_run(target: Any, token: Any, count: int, batch: int) -> tuple[float, int]:
-        if batch == 100:
+    def recording_run(target: Any, token: Any, count: int, batch: int) -> bench_chain.Transfers:
+        if batch == 50:
             order.append(type(target.w3.provider).__name__)
         return real_run(target, token, count, batch)
 
     monkeypatch.setattr(bench_chain, "run_transfers", recording_run)
     names = [bench_chain.BASELINE, "embedded permissionless"]
-    results = bench_chain.measure_all(names, single_count=3, batched_count=200, rounds=2)
+    results = bench_chain.measure_all(names, single_count=3, batched_count=100, rounds=2, batch=50)
     baseline, embedded = results[bench_chain.BASELINE], results["embedded permissionless"]
     assert len(baseline.rounds) == len(embedded.rounds) == 2
     assert baseline.batched == pytest.approx(sum(baseline.rounds) / 2)  # the median of two
-    assert baseline.blocks == 200  # eth-tester mines one block per transaction
-    assert 0 < embedded.blocks < 200  # a batch lands in few blocks
+    assert baseline.blocks == 100  # eth-tester mines one block per transaction
+    assert 0 < embedded.blocks < 100  # a batch lands in few blocks
     assert embedded.single is not None and embedded.note == ""
+    assert (baseline.path, embedded.path) == ("in process", "in process")
+    assert len(embedded.phases) == 2 and all(send > 0 and receipt > 0 for send, receipt in embedded.phases)
     tester, ours = "EthereumTesterProvider", "EmbeddedProvider"
     assert order == [tester, ours, tester, ours]
+
+
+def test_an_embedded_chain_is_measured_over_http_from_its_own_registry_node_process() -> None:
+    name = "embedded permissionless over HTTP"
+    with bench_chain.BACKENDS[name]() as target:
+        provider = target.w3.provider
+        assert type(provider).__name__ == "HTTPProvider"
+        assert target.path == "HTTP"
+        assert target.w3.eth.chain_id == bench_chain.PERMISSIONLESS_ID
+        token = bench_chain.deploy_token(target)
+        run = bench_chain.run_transfers(target, token, 20, 10)
+        assert run.rate > 0
+        assert 0 < run.blocks <= 20
+        assert 1000 / run.rate == pytest.approx(run.send_ms + run.receipt_ms)
 
 
 def test_a_backend_that_fails_to_start_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:

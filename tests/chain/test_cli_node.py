@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
+import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from .conftest import ROOT, free_port
+from registry.chain.accounts import dev_accounts
+from registry.chain.node.chain import EmbeddedChain
+from registry.chain.node.modes import PermissionlessMode
+
+from .conftest import PERMISSIONLESS_CHAIN_ID, ROOT, free_port, sign
 
 REGISTRY = str(Path(sys.executable).parent / "registry")
 
@@ -125,3 +133,72 @@ def test_the_permissioned_node_says_who_verifies_wallets_and_the_command_works_w
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def _rpc(url: str, payload: Any) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def _transfers(account: Any, first_nonce: int, count: int) -> list[dict[str, Any]]:
+    recipient = Account.create().address
+    return [
+        {
+            "jsonrpc": "2.0",
+            "id": nonce,
+            "method": "eth_sendRawTransaction",
+            "params": ["0x" + sign(account, nonce=nonce, to=recipient, value=1).hex()],
+        }
+        for nonce in range(first_nonce, first_nonce + count)
+    ]
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_during_a_burst_finishes_the_block_and_closes_the_database(tmp_path, stop_signal):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process, _lines = start_node(tmp_path, port)
+    faucet = dev_accounts("permissionless", PERMISSIONLESS_CHAIN_ID, 1, 0)[0].account
+    try:
+        first = _rpc(url, _transfers(faucet, 0, 200))
+        receipt = _rpc(
+            url,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "eth_getTransactionReceipt",
+                "params": [first[-1]["result"]],
+            },
+        )
+        assert receipt["result"]["status"] == "0x1"
+        # A second burst: the builder is gathering or sealing it when the signal arrives.
+        second = _rpc(url, _transfers(faucet, 200, 200))
+        assert all("result" in answer for answer in first + second)
+    finally:
+        process.send_signal(stop_signal)
+        remaining, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, remaining
+    closed = re.search(r"closed the permissionless chain at block #(\d+)", remaining)
+    assert closed is not None, remaining
+    chain_file = tmp_path / "chains" / "permissionless" / "chain.sqlite3"
+    # A clean close checkpoints SQLite's write-ahead log into the database and removes it.
+    assert not chain_file.with_name(chain_file.name + "-wal").exists()
+    reopened = EmbeddedChain.open(
+        PermissionlessMode(), data_dir=chain_file.parent, chain_id=PERMISSIONLESS_CHAIN_ID, sealing="manual"
+    )
+    try:
+        head = reopened.block_number
+        assert head == int(closed.group(1))
+        mined = {tx.hash for number in range(1, head + 1) for tx in reopened.get_block(number).transactions}
+        sent = [bytes.fromhex(answer["result"][2:]) for answer in first + second]
+        # Every transaction of the first burst had its block; of the second, a prefix of the
+        # nonces made it into finished blocks and the rest was dropped with the pool.
+        assert all(tx_hash in mined for tx_hash in sent[:200])
+        landed = [tx_hash in mined for tx_hash in sent[200:]]
+        assert landed == sorted(landed, reverse=True)
+        assert reopened.nonce(bytes.fromhex(faucet.address[2:])) == 200 + sum(landed)
+    finally:
+        reopened.close()

@@ -73,7 +73,7 @@ from registry.chain.node.lock import FolderLock
 from registry.chain.node.modes import ChainMode, GenesisAccount
 from registry.chain.node.pool import TransactionPool
 from registry.chain.node.proofs import AccountProof, prove
-from registry.chain.node.senders import recover_sender
+from registry.chain.node.senders import recover_sender, remember_hash
 from registry.chain.node.storage import ChainDatabase
 from registry.chain.node.vm import (
     SYSTEM_CONTRACT_ADDRESSES,
@@ -740,6 +740,7 @@ class EmbeddedChain:
             raise InvalidTransactionError(
                 f"invalid sender: the signature of the raw transaction does not recover an address ({exc})"
             ) from exc
+        remember_hash(raw, tx)
         return tx
 
     def send_raw_transaction(self, raw: bytes) -> bytes:

@@ -42,6 +42,18 @@ def signing_message(raw: bytes, tx: SignedTransactionAPI) -> bytes | None:
     return raw[:1] + list_prefix(len(unsigned)) + unsigned
 
 
+def remember_hash(raw: bytes, tx: SignedTransactionAPI) -> bytes:
+    """Cache ``keccak(raw)`` as the hash of ``tx`` decoded from ``raw``, and return it.
+
+    The hash of a signed transaction is the keccak of its canonical encoding, which ``raw``
+    is; py-evm would otherwise re-encode the decoded transaction (pure-Python RLP) the first
+    time the hash is read, and every submission reads it.
+    """
+    tx_hash = keccak(raw)
+    tx.__dict__["hash"] = tx_hash
+    return tx_hash
+
+
 def recover_sender(raw: bytes, tx: SignedTransactionAPI) -> bytes:
     """The sender of ``tx``, decoded from ``raw``; cached on ``tx`` as py-evm caches it.
 

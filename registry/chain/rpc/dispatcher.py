@@ -142,6 +142,15 @@ def error_object(exc: BaseException, method: str | None = None) -> JSON:
     return {"code": RPC_INTERNAL_ERROR, "message": f"internal error{shown}; the node's log has the details"}
 
 
+def parse_error(exc: Exception) -> JSON:
+    """The JSON-RPC response to a body that is not JSON."""
+    return {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {"code": RPC_PARSE_ERROR, "message": f"parse error: {exc}"},
+    }
+
+
 class RpcDispatcher:
     """Answers Ethereum JSON-RPC requests from one `EmbeddedChain`.
 
@@ -225,11 +234,7 @@ class RpcDispatcher:
         try:
             request = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            response: Any = {
-                "jsonrpc": "2.0",
-                "id": None,
-                "error": {"code": RPC_PARSE_ERROR, "message": f"parse error: {exc}"},
-            }
+            response: Any = parse_error(exc)
         else:
             response = self.handle(request)
         if response is None:

@@ -1,129 +1,115 @@
-"""Serve a chain's JSON-RPC over HTTP for any Ethereum client (web3.py, ethers, cast, a wallet).
+"""Serve a chain's JSON-RPC ASGI app (`registry.chain.rpc.asgi.RpcApp`) with uvicorn.
 
-POST a JSON-RPC request or batch to ``/``. CORS is open (any origin, the headers
-browsers send with JSON), so a wallet or a page served from elsewhere can call it.
-Each connection is served on its own thread; the chain's lock keeps answers consistent.
+`listen` binds the socket first, so that a busy port is reported before anything is
+printed and port 0 yields the chosen port; `make_server` configures uvicorn (uvloop and
+httptools when installed, no access log); `RpcServerThread` runs the app on a background
+thread with its own event loop, for tests and for any process that embeds a chain and
+wants to serve it too. ``registry node`` runs the same server in the main thread.
 """
 
 from __future__ import annotations
 
-import json
-import logging
+import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+import time
 
+import uvicorn
+
+from registry.chain.rpc.asgi import ASGIApp, RpcApp
 from registry.chain.rpc.dispatcher import RpcDispatcher
 
-logger = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 16 * 1024 * 1024
-"""Largest request body accepted (a batch of big deployments fits)."""
-
-_CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Authorization, X-Requested-With",
-    "Access-Control-Max-Age": "86400",
-}
+SHUTDOWN_GRACE_SECONDS = 10
+"""How long a stopping server lets requests in flight finish (a receipt waits 2 s at most)."""
 
 
-class _RpcHandler(BaseHTTPRequestHandler):
-    """One HTTP exchange; the dispatcher is set on the server."""
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (0 picks a free port) and listening.
 
-    server: RpcHTTPServer
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; with Nagle's algorithm on, a keep-alive client
-    # waits for the delayed ACK (about 40 ms) on every request.
-    disable_nagle_algorithm = True
-    error_content_type = "application/json"
-    _quiet: ClassVar[bool] = True
-
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        for name, value in _CORS_HEADERS.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def do_OPTIONS(self) -> None:
-        """CORS preflight."""
-        self._send(204, b"")
-
-    def do_GET(self) -> None:
-        """A short description for people who open the URL in a browser."""
-        chain = self.server.dispatcher.chain
-        info = {
-            "chain": chain.name,
-            "chainId": chain.chain_id,
-            "blockNumber": chain.block_number,
-            "usage": "POST JSON-RPC 2.0 requests (or batches) to this URL",
-        }
-        self._send(200, json.dumps(info).encode())
-
-    def do_POST(self) -> None:
-        """Answer a JSON-RPC request or batch."""
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            self._send(
-                413, json.dumps({"error": f"request body larger than {MAX_BODY_BYTES} bytes"}).encode()
-            )
-            return
-        body = self.rfile.read(length)
-        answer = self.server.dispatcher.handle_bytes(body)
-        self._send(200, answer if answer is not None else b"")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Log requests at debug level instead of printing each to stderr."""
-        logger.debug("%s %s", self.address_string(), format % args)
+    Raises:
+        OSError: the address is taken or not available on this machine.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio turns Nagle's algorithm off only on sockets that say they
+    # are TCP, and with it on, each response waits for a delayed ACK (about 40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
-class RpcHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server bound to one dispatcher."""
+def url_of(sock: socket.socket) -> str:
+    """The URL clients use to reach ``sock``."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in str(host) else str(host)
+    return f"http://{shown}:{port}"
 
-    daemon_threads = True
-    allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], dispatcher: RpcDispatcher) -> None:
-        self.dispatcher = dispatcher
-        """Answers every request."""
-        super().__init__(address, _RpcHandler)
-
-    @property
-    def url(self) -> str:
-        """The URL clients use."""
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+def make_server(app: ASGIApp) -> uvicorn.Server:
+    """A uvicorn server for ``app``: the fastest event loop and HTTP parser installed, no access log."""
+    config = uvicorn.Config(
+        app,
+        loop="auto",
+        http="auto",
+        ws="none",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
+    return uvicorn.Server(config)
 
 
 class RpcServerThread:
-    """An `RpcHTTPServer` running on a background thread (for tests and the API server)."""
+    """An `RpcApp` (or any ASGI app) served by uvicorn on a background thread.
 
-    def __init__(self, dispatcher: RpcDispatcher, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = RpcHTTPServer((host, port), dispatcher)
-        """The HTTP server; port 0 picks a free port."""
+    ``with RpcServerThread(RpcDispatcher(chain)) as server: ... server.url ...``; for tests,
+    and for a process that embeds a chain and serves it too.
+    """
+
+    def __init__(self, app: RpcDispatcher | ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._owned: RpcApp | None = None
+        if isinstance(app, RpcDispatcher):
+            self._owned = app = RpcApp(app)
+        self.app: ASGIApp = app
+        """The ASGI app served."""
+        self._socket = listen(host, port)
+        self.url = url_of(self._socket)
+        """The URL clients use (the socket listens already: early requests wait in its backlog)."""
+        self.server = make_server(self.app)
+        """The uvicorn server."""
         self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="rpc-http", daemon=True
+            target=self.server.run, kwargs={"sockets": [self._socket]}, name="rpc-http", daemon=True
         )
 
-    @property
-    def url(self) -> str:
-        """The URL clients use."""
-        return self.server.url
+    def start(self, timeout: float = 30.0) -> RpcServerThread:
+        """Start serving and return once uvicorn accepts connections.
 
-    def start(self) -> RpcServerThread:
-        """Start serving; return self."""
+        Raises:
+            RuntimeError: the server did not start within ``timeout`` seconds.
+        """
         self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the JSON-RPC server for {self.url} did not start")
+            self._thread.join(0.005)
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join()
+        """Stop serving (requests in flight finish first) and close the socket."""
+        self.server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join()
+        self._socket.close()
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> RpcServerThread:
         return self.start()

@@ -12,7 +12,7 @@ from eth_utils.address import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.chain.node.senders import recover_sender, signing_message
+from registry.chain.node.senders import recover_sender, remember_hash, signing_message
 
 KEYS = st.binary(min_size=32, max_size=32).filter(lambda key: 0 < int.from_bytes(key, "big") < 2**255)
 ACCESS_LIST = [{"address": "0x" + "22" * 20, "storageKeys": ["0x" + "33" * 32]}]
@@ -83,3 +83,15 @@ def test_bytes_that_are_not_the_transaction_fall_back_to_py_evm() -> None:
     tx = PragueTransactionBuilder.decode(raw)
     assert signing_message(raw[:-1], tx) is None
     assert recover_sender(b"", tx) == bytes.fromhex(Account.from_key(key).address[2:])
+
+
+@settings(max_examples=30, deadline=None)
+@given(key=KEYS, kind=st.sampled_from([0, 1, 2]), fields=FIELDS)
+def test_the_hash_remembered_from_the_raw_bytes_is_py_evms(
+    key: bytes, kind: int, fields: dict[str, Any]
+) -> None:
+    raw = signed(key, typed(kind, fields))
+    expected = bytes(PragueTransactionBuilder.decode(raw).hash)  # py-evm re-encodes and hashes
+    tx = PragueTransactionBuilder.decode(raw)
+    assert remember_hash(raw, tx) == expected
+    assert bytes(tx.hash) == expected

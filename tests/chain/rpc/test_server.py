@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
 
 import pytest
 
 from registry.chain.rpc.dispatcher import RpcDispatcher
-from registry.chain.rpc.server import RpcServerThread
+from registry.chain.rpc.server import RpcServerThread, listen, url_of
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def post(url, payload, headers=None):
         url, data=body, headers={"Content-Type": "application/json", **(headers or {})}
     )
     with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, dict(response.headers), json.loads(response.read())
+        return response.status, response.headers, json.loads(response.read())
 
 
 def test_preflight_allows_any_origin_to_post_json(server):
@@ -68,3 +69,23 @@ def test_get_describes_the_endpoint(server, instant_chain):
         info = json.loads(response.read())
     assert info["chainId"] == instant_chain.chain_id
     assert info["chain"] == "permissionless"
+
+
+def test_the_listening_socket_says_it_is_tcp_so_that_nagle_is_turned_off():
+    # asyncio sets TCP_NODELAY only on sockets whose protocol is TCP; with Nagle's algorithm
+    # on, each response would wait for the client's delayed ACK.
+    sock = listen("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert url_of(sock).startswith("http://127.0.0.1:")
+    finally:
+        sock.close()
+
+
+def test_a_taken_port_is_reported_before_serving():
+    first = listen("127.0.0.1", 0)
+    try:
+        with pytest.raises(OSError, match="in use"):
+            listen("127.0.0.1", first.getsockname()[1])
+    finally:
+        first.close()
