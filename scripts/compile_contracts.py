@@ -10,7 +10,8 @@ The compiler and OpenZeppelin come from contracts/package.json (installed with
 Only this script needs Node; the Python package reads the committed artifacts.
 
 Two guards run on every compile: each deployable contract must fit the EIP-170 code size
-limit, and the storage layout of ``RegulatedTokenAdmin`` (which tokens run by delegatecall on
+limit (and its creation code, which embeds the modules a token creates, the EIP-3860 one), and
+the storage layout of ``RegulatedTokenAdmin`` (which tokens run by delegatecall on
 their own storage) must be the start of every token's layout.
 """
 
@@ -39,8 +40,9 @@ SETTINGS: dict[str, Any] = {
         "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata", "storageLayout"]}
     },
 }
-#: EIP-170: the largest deployed code a contract may have.
+#: EIP-170: the largest deployed code a contract may have; EIP-3860: the largest creation code.
 MAX_CODE_SIZE = 24_576
+MAX_INITCODE_SIZE = 49_152
 #: The module that tokens run by delegatecall, and the view that marks a token using it.
 ADMIN_MODULE = "RegulatedTokenAdmin"
 ADMIN_GETTER = "administration"
@@ -88,6 +90,11 @@ def _check_limits(output: dict[str, Any]) -> None:
         size = len(data["evm"]["deployedBytecode"]["object"]) // 2
         if size > MAX_CODE_SIZE:
             problems.append(f"{name} is {size:,} bytes of code, above the EIP-170 limit of {MAX_CODE_SIZE:,}")
+        init = len(data["evm"]["bytecode"]["object"]) // 2
+        if init > MAX_INITCODE_SIZE:
+            problems.append(
+                f"{name}'s creation code is {init:,} bytes, above the EIP-3860 limit of {MAX_INITCODE_SIZE:,}"
+            )
 
     def layout(name: str) -> list[tuple[str, str, int, str]]:
         storage = contracts[name]["storageLayout"]["storage"]
