@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 import bench_chain  # noqa: E402
-import bench_gas  # noqa: E402
 import profile_transfer  # noqa: E402
 
 
@@ -67,25 +64,3 @@ def test_the_phase_profile_measures_every_phase() -> None:
         "receipts, dispatcher only",
     }
     assert all(seconds > 0 for seconds in phases.values())
-
-
-def _gas_rows(transfer: int, funding_small: int, funding_large: int) -> list[Any]:
-    return [
-        bench_gas.Row("plain ERC-20 transfer (baseline)", 1_000),
-        bench_gas.Row("transfer, kyc", transfer, bench_gas.KYC_TARGET),
-        bench_gas.Row("coupon funding, 10 holders", funding_small),
-        bench_gas.Row("coupon funding, 1,000 holders", funding_large),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("transfer", "funding_large", "met"),
-    [(1_500, 2_000, True), (1_501, 2_000, False), (1_400, 2_001, False)],
-    ids=["all met", "a ratio above its target", "funding grows with holders"],
-)
-def test_the_gas_report_fails_when_a_target_is_missed(transfer: int, funding_large: int, met: bool) -> None:
-    console = Console(file=io.StringIO(), width=200)
-    assert bench_gas.report(_gas_rows(transfer, 2_000, funding_large), console) is met
-    output = console.file.getvalue()  # type: ignore[attr-defined]
-    assert ("some targets missed" in output) is not met
-    assert f"{transfer / 1_000:.3f}" in output
