@@ -378,5 +378,4 @@ abstract contract RegulatedToken is RegulatedTokenCore, IERC20, IERC20Metadata, 
         emit ForcedTransfer(from, to, amount);
         return true;
     }
-
 }

@@ -209,7 +209,6 @@ abstract contract RegulatedTokenCore is ComplianceRules, IERC20Errors {
         emit WalletRecovered(lost, replacement, owner, _fromRaw(amount));
     }
 
-
     // ================================================================ internal: balance changes
 
     /// @dev A holder-initiated transfer: every rule applies. This is the path users pay for most, so it
