@@ -28,6 +28,21 @@ def funded_period(issued, period, issuer_cash, actors, clock):
     return issued
 
 
+@pytest.fixture
+def second_wallet_coupon(issued, *, issuer_cash, registry, actors, clock, bond_terms):
+    """``outsider``, a second wallet of alice's investor, held 10 of alice's bonds at the record date
+    of coupon period 0 of ``issued``, now funded; returns that wallet."""
+    wallet = actors.outsider
+    tx(registry.functions.addWallet(1, wallet), actors.kyc)
+    tx(issued.functions.transfer(wallet, 10), actors.alice)
+    record = bond_terms["issueDate"] + 10 * DAY
+    tx(issued.functions.scheduleCouponPeriod(record), actors.admin)
+    issuer_cash(issued)
+    clock.travel_to(record)
+    tx(issued.functions.fundCoupon(0), actors.admin)
+    return wallet
+
+
 def block_and_clear(cause, token, *, registry, actors, clock):
     """Make alice's wallet unable to send for ``cause``; return (rule code, a function clearing it)."""
     if cause == "account frozen":
@@ -110,18 +125,11 @@ def test_partly_frozen_tokens_do_not_hold_back_the_coupon(funded_period, cash, a
 
 
 def test_a_payment_to_a_wallet_the_registry_gave_to_another_investor_is_withheld(
-    issued, *, cash, issuer_cash, registry, actors, clock, bond_terms
+    issued, *, second_wallet_coupon, cash, registry, actors
 ):
     # A second wallet of alice earns a coupon, then the registry links it to erin: that coupon is
     # alice's, not erin's, so it is withheld until the agent recovers the wallet for alice.
-    wallet = actors.outsider
-    tx(registry.functions.addWallet(1, wallet), actors.kyc)
-    tx(issued.functions.transfer(wallet, 10), actors.alice)
-    record = bond_terms["issueDate"] + 10 * DAY
-    tx(issued.functions.scheduleCouponPeriod(record), actors.admin)
-    issuer_cash(issued)
-    clock.travel_to(record)
-    tx(issued.functions.fundCoupon(0), actors.admin)
+    wallet = second_wallet_coupon
     tx(registry.functions.removeWallet(wallet), actors.kyc)
     tx(registry.functions.addWallet(5, wallet), actors.kyc)
     with expect_revert(issued, "RegulatedTokenPaymentWithheld", wallet, 13):
@@ -214,16 +222,9 @@ def test_only_the_wallet_paid_or_the_paying_agent_may_claim_a_dividend_on_behalf
 
 
 def test_nobody_can_push_a_coupon_into_a_wallet_reported_lost(
-    issued, *, cash, issuer_cash, registry, actors, clock, bond_terms
+    issued, *, second_wallet_coupon, cash, registry, actors
 ):
-    lost = actors.outsider
-    tx(registry.functions.addWallet(1, lost), actors.kyc)
-    tx(issued.functions.transfer(lost, 10), actors.alice)
-    record = bond_terms["issueDate"] + 10 * DAY
-    tx(issued.functions.scheduleCouponPeriod(record), actors.admin)
-    issuer_cash(issued)
-    clock.travel_to(record)
-    tx(issued.functions.fundCoupon(0), actors.admin)
+    lost = second_wallet_coupon
     # A stranger cannot push the coupon into the wallet, reported lost or not.
     with expect_revert(issued, "RegulatedTokenClaimNotAllowed", actors.mallory, lost):
         issued.functions.claimCouponFor(0, lost).transact({"from": actors.mallory})
