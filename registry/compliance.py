@@ -6,6 +6,11 @@ transfer would break as small integer codes, and a refused transfer reverts with
 (7 to 11). This module turns those codes into a name and two sentences: what is
 wrong, and what to do about it. The codes are fixed by the contracts
 (``contracts/src/token/ComplianceRules.sol``); keep both in step.
+
+A payment of a coupon, dividend or principal that the token withholds reverts with
+``RegulatedTokenPaymentWithheld(payee, rule)``, ``rule`` being one of the sender codes
+(2, 4, 6 or 13) read for the wallet to be paid; `explain_withheld` words it as a
+payment.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Rule(IntEnum):
     LOCKUP_ACTIVE = 10
     RECEIVER_NOT_ACCREDITED = 11
     INSUFFICIENT_BALANCE = 12
+    SENDER_WALLET_RELINKED = 13
+    RECEIVER_WALLET_RELINKED = 14
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,40 @@ _TEXTS: dict[Rule, tuple[str, str]] = {
         "The sender's balance is smaller than the amount.",
         "Send at most the sender's balance.",
     ),
+    Rule.SENDER_WALLET_RELINKED: (
+        "The sending wallet still holds tokens of the investor it belonged to, but the identity "
+        "registry has since removed it or linked it to another investor.",
+        "Ask the enforcement agent to move its tokens out (a forced transfer); once empty, the wallet "
+        "follows the registry again.",
+    ),
+    Rule.RECEIVER_WALLET_RELINKED: (
+        "The receiving wallet still holds tokens of the investor it belonged to, but the identity "
+        "registry has since removed it or linked it to another investor.",
+        "Send to another wallet, or ask the enforcement agent to empty this one first.",
+    ),
+}
+
+#: Why a payment to a wallet is withheld, per sender rule code: what is wrong, what to do.
+_WITHHELD: dict[Rule, tuple[str, str]] = {
+    Rule.SENDER_NOT_VERIFIED: (
+        "The payment is withheld: the wallet to be paid is not a verified investor (unknown wallet, "
+        "KYC expired or investor revoked).",
+        "Renew the investor's KYC; if only the wallet is the problem, ask the enforcement agent to "
+        "recover it to a verified wallet of the same investor. The payment stays owed until then.",
+    ),
+    Rule.SENDER_FROZEN: (
+        "The payment is withheld: the wallet to be paid is frozen.",
+        "It is paid once the enforcement agent lifts the freeze; it stays owed until then.",
+    ),
+    Rule.INSUFFICIENT_UNFROZEN_BALANCE: (
+        "The payment is withheld: every token the wallet to be paid holds is frozen.",
+        "It is paid once the enforcement agent lowers the frozen amount; it stays owed until then.",
+    ),
+    Rule.SENDER_WALLET_RELINKED: (
+        "The payment is withheld: the identity registry changed the wallet's link while it held tokens.",
+        "Ask the enforcement agent to settle the wallet's tokens (forced transfer or recovery); the "
+        "payment stays owed until then.",
+    ),
 }
 
 
@@ -118,6 +159,21 @@ def explain_one(code: int) -> Violation:
         known = ", ".join(f"{r.value} {r.name}" for r in Rule)
         raise ValueError(f"unknown compliance rule code {code}; known codes: {known}") from None
     message, remedy = _TEXTS[rule]
+    return Violation(rule, message, remedy)
+
+
+def explain_withheld(code: int) -> Violation:
+    """Explain the ``rule`` of a ``RegulatedTokenPaymentWithheld(payee, rule)`` revert.
+
+    Raises:
+        ValueError: ``code`` is not a reason the token withholds a payment for.
+    """
+    try:
+        rule = Rule(code)
+        message, remedy = _WITHHELD[rule]
+    except (ValueError, KeyError):
+        known = ", ".join(f"{r.value} {r.name}" for r in _WITHHELD)
+        raise ValueError(f"unknown reason {code} for a withheld payment; known reasons: {known}") from None
     return Violation(rule, message, remedy)
 
 

@@ -4,13 +4,23 @@
 Usage:
     python scripts/bench_gas.py [--holders N]
 
-Every figure is the ``gasUsed`` of one transaction receipt on an in-process chain;
-the ratio column divides it by a plain ERC-20 transfer between two existing holders
-(``PlainERC20``). Transfers are measured on ``BondToken`` between existing holders,
-in ``open`` mode and in ``kyc`` mode with all five compliance rules active (country
-allow list, max investors, max balance per investor, an expired lock-up,
-accredited-only). Coupon funding is measured for 10 holders and for ``--holders``
-holders (1,000 by default); pull-based coupons should make both equal.
+Every figure is the ``gasUsed`` of one transaction receipt on an in-process chain; the
+ratio column divides it by a plain ERC-20 transfer between two existing holders
+(``PlainERC20``). Transfers are measured on ``BondToken`` between existing holders, in
+``open`` mode and in ``kyc`` mode with all five compliance rules active (country allow
+list, max investors, max balance per investor, an expired lock-up, accredited-only),
+in every shape a holder meets:
+
+- between two investors' key wallets (the wallet each investor was registered with,
+  whose storage word also holds the investor's total), in the current record epoch;
+- between two investors' second wallets, and from a key wallet to another investor's
+  second wallet, each investor holding tokens in both of its wallets;
+- the first transfer after a record date, in which both accounts (and the token)
+  cross the date and save a snapshot of their balance, in both modes, and between
+  second wallets.
+
+Coupon funding is measured for 10 holders and for ``--holders`` holders (1,000 by
+default); pull-based coupons should make both equal.
 
 Exits with status 1 when a target is missed.
 """
@@ -30,9 +40,9 @@ from rich.table import Table
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.types import RPCEndpoint
 
-from registry.chain.clock import advance_to, latest_timestamp
-from registry.deploy import deploy
+from registry.deploy import deploy, deploy_with_receipt
 
 DAY = 86_400
 #: Enough gas for any single benchmark transaction; a fixed limit skips gas estimation.
@@ -42,11 +52,12 @@ BATCH = 100
 ACCREDITED = 1
 FRANCE, GERMANY = 250, 276
 
-KYC_TARGET = 1.5
 OPEN_TARGET = 1.1
+KYC_TARGET = 1.5
+RECORD_DATE_TARGET = 3.0
 
 
-def make_chain(n_accounts: int = 4) -> tuple[Web3, list[LocalAccount]]:
+def make_chain(n_accounts: int = 6) -> tuple[Web3, list[LocalAccount]]:
     """An in-process chain behind a `Web3` that signs for ``n_accounts`` funded local keys.
 
     This is the only place that knows which chain runs the benchmark: the project's own
@@ -81,8 +92,9 @@ class Bench:
     def __init__(self, w3: Web3, accounts: Sequence[LocalAccount]) -> None:
         self.w3 = w3
         self.admin = accounts[0].address
-        self.alice = accounts[1].address
-        self.bob = accounts[2].address
+        # Two investors, each with its key wallet and a second wallet.
+        self.alice, self.bob = accounts[1].address, accounts[2].address
+        self.alice2, self.bob2 = accounts[3].address, accounts[4].address
 
     def gas(self, call: ContractFunction, sender: ChecksumAddress | None = None) -> int:
         """Send ``call`` and return its receipt's gas used; raise if it reverted."""
@@ -94,18 +106,24 @@ class Bench:
 
     def now(self) -> int:
         """Timestamp of the latest block."""
-        return latest_timestamp(self.w3)
+        return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def time_travel(self, timestamp: int) -> None:
-        """Mine until the chain's clock reaches ``timestamp``."""
-        advance_to(self.w3, timestamp)
+        """Mine a block at ``timestamp`` (``evm_mine`` with a timestamp, as the chain and anvil answer it)."""
+        self.w3.manager.request_blocking(RPCEndpoint("evm_mine"), [timestamp])
 
     def deploy(self, name: str, *args: Any) -> Contract:
         """Deploy contract ``name`` from the admin."""
         return deploy(self.w3, name, *args, sender=self.admin)
 
     def bond(self, cash: Contract, registry: Contract, *, kyc: bool, issue: int) -> Contract:
-        """A five-year 5% semi-annual bond of 1,000 cash units."""
+        """A five-year 5% semi-annual bond of 1,000 cash units, claimable for five years."""
+        return self.bond_with_gas(cash, registry, kyc=kyc, issue=issue)[0]
+
+    def bond_with_gas(
+        self, cash: Contract, registry: Contract, *, kyc: bool, issue: int
+    ) -> tuple[Contract, int]:
+        """:meth:`bond`, and the gas its deployment used."""
         denomination = 1_000 * 10**6
         terms = (
             "Bench Bond 2031",
@@ -122,8 +140,23 @@ class Bench:
             0,
             0,
             0,
+            5 * 365 * DAY,
         )
-        return self.deploy("BondToken", terms, self.admin, registry.address, kyc)
+        bond, receipt = deploy_with_receipt(
+            self.w3, "BondToken", terms, self.admin, registry.address, kyc, sender=self.admin
+        )
+        return bond, int(receipt["gasUsed"])
+
+    def with_rules(self, bond: Contract, issue: int) -> Contract:
+        """Turn on all five compliance rules (the lock-up ends a day after issue)."""
+        rules = bond.functions
+        self.gas(rules.setCountryRule(1))
+        self.gas(rules.setCountries([FRANCE, GERMANY], True))
+        self.gas(rules.setMaxInvestors(100_000))
+        self.gas(rules.setMaxBalancePerInvestor(10**9))
+        self.gas(rules.setLockup(issue + DAY))
+        self.gas(rules.setAccreditedOnly(True))
+        return bond
 
 
 def holder_addresses(count: int, salt: str) -> list[ChecksumAddress]:
@@ -135,7 +168,7 @@ def measure(holders: int) -> list[Row]:
     """Set everything up and measure each operation once."""
     w3, accounts = make_chain()
     bench = Bench(w3, accounts)
-    admin, alice, bob = bench.admin, bench.alice, bench.bob
+    admin, alice, bob, alice2, bob2 = bench.admin, bench.alice, bench.bob, bench.alice2, bench.bob2
 
     plain = bench.deploy("PlainERC20", 10**24)
     bench.gas(plain.functions.transfer(alice, 1_000))
@@ -150,46 +183,75 @@ def measure(holders: int) -> list[Row]:
             [alice, bob], [FRANCE, GERMANY], [ACCREDITED] * 2, [far] * 2
         )
     )
+    bench.gas(registry.functions.addWallet(1, alice2))
+    bench.gas(registry.functions.addWallet(2, bob2))
     cash = bench.deploy("CashToken", "Bench USD", "BUSD", admin)
     bench.gas(cash.functions.mint(admin, 10**30))
 
+    # Steady-state bonds (no record date) and bonds whose record date the measured transfer crosses.
     open_bond = bench.bond(cash, registry, kyc=False, issue=issue)
-    kyc_bond = bench.bond(cash, registry, kyc=True, issue=issue)
-    rules = kyc_bond.functions
-    bench.gas(rules.setCountryRule(1))
-    bench.gas(rules.setCountries([FRANCE, GERMANY], True))
-    bench.gas(rules.setMaxInvestors(100_000))
-    bench.gas(rules.setMaxBalancePerInvestor(10**9))
-    bench.gas(rules.setLockup(issue + DAY))
-    bench.gas(rules.setAccreditedOnly(True))
-    for bond in (open_bond, kyc_bond):
-        bench.gas(bond.functions.batchMint([alice, bob], [1_000, 1_000]))
+    kyc_bond, deployment = bench.bond_with_gas(cash, registry, kyc=True, issue=issue)
+    bench.with_rules(kyc_bond, issue)
+    open_dated = bench.bond(cash, registry, kyc=False, issue=issue)
+    kyc_dated = bench.with_rules(bench.bond(cash, registry, kyc=True, issue=issue), issue)
+    kyc_dated_second = bench.with_rules(bench.bond(cash, registry, kyc=True, issue=issue), issue)
+    wallets = [alice, bob, alice2, bob2]
+    for bond in (open_bond, kyc_bond, open_dated, kyc_dated, kyc_dated_second):
+        bench.gas(bond.functions.batchMint(wallets, [1_000] * 4))
+    record = issue + 180 * DAY
+    for bond in (open_dated, kyc_dated, kyc_dated_second):
+        bench.gas(bond.functions.scheduleCouponPeriod(record))
 
     # Two bonds whose coupon period has 10 and `holders` holders.
     small, large = (bench.bond(cash, registry, kyc=True, issue=issue) for _ in range(2))
     for bond, count in ((small, 10), (large, holders)):
-        wallets = holder_addresses(count, f"{bond.address}")
+        addresses = holder_addresses(count, f"{bond.address}")
         for start in range(0, count, BATCH):
-            chunk = wallets[start : start + BATCH]
+            chunk = addresses[start : start + BATCH]
             n = len(chunk)
             bench.gas(
                 registry.functions.batchRegisterInvestors(chunk, [FRANCE] * n, [ACCREDITED] * n, [far] * n)
             )
             bench.gas(bond.functions.batchMint(chunk, [10] * n))
         bench.gas(bond.functions.mint(alice, 10))
-        bench.gas(bond.functions.scheduleCouponPeriod(issue + 180 * DAY))
+        bench.gas(bond.functions.scheduleCouponPeriod(record))
         bench.gas(cash.functions.approve(bond.address, 2**256 - 1))
 
     # Past the lock-up and the record dates.
-    bench.time_travel(issue + 181 * DAY)
+    bench.time_travel(record + DAY)
 
     rows = [
         Row("plain ERC-20 transfer (baseline)", baseline),
         Row("transfer, open mode", bench.gas(open_bond.functions.transfer(bob, 10), alice), OPEN_TARGET),
         Row(
-            "transfer, kyc mode, all five rules",
+            "transfer, kyc, key wallet to key wallet",
             bench.gas(kyc_bond.functions.transfer(bob, 10), alice),
             KYC_TARGET,
+        ),
+        Row(
+            "transfer, kyc, second wallet to second wallet",
+            bench.gas(kyc_bond.functions.transfer(bob2, 10), alice2),
+            KYC_TARGET,
+        ),
+        Row(
+            "transfer, kyc, key wallet to a second wallet",
+            bench.gas(kyc_bond.functions.transfer(bob2, 10), alice),
+            KYC_TARGET,
+        ),
+        Row(
+            "first transfer after a record date, open mode",
+            bench.gas(open_dated.functions.transfer(bob, 10), alice),
+            RECORD_DATE_TARGET,
+        ),
+        Row(
+            "first transfer after a record date, kyc, key wallets",
+            bench.gas(kyc_dated.functions.transfer(bob, 10), alice),
+            RECORD_DATE_TARGET,
+        ),
+        Row(
+            "first transfer after a record date, kyc, second wallets",
+            bench.gas(kyc_dated_second.functions.transfer(bob2, 10), alice2),
+            RECORD_DATE_TARGET,
         ),
         Row("mint, kyc mode, to an existing holder", bench.gas(kyc_bond.functions.mint(alice, 10))),
         Row("forcedTransfer, kyc mode", bench.gas(kyc_bond.functions.forcedTransfer(alice, bob, 10))),
@@ -197,6 +259,7 @@ def measure(holders: int) -> list[Row]:
         Row("coupon funding, 10 holders", bench.gas(small.functions.fundCoupon(0))),
         Row(f"coupon funding, {holders:,} holders", bench.gas(large.functions.fundCoupon(0))),
         Row("coupon claim", bench.gas(large.functions.claimCoupon(0), alice)),
+        Row("deploy BondToken (with its administration module and calendar)", deployment),
     ]
     return rows
 

@@ -8,6 +8,11 @@ Usage:
 The compiler and OpenZeppelin come from contracts/package.json (installed with
 ``npm ci`` in contracts/, which this script runs when node_modules is missing).
 Only this script needs Node; the Python package reads the committed artifacts.
+
+Two guards run on every compile: each deployable contract must fit the EIP-170 code size
+limit (and its creation code, which embeds the modules a token creates, the EIP-3860 one), and
+the storage layout of ``RegulatedTokenAdmin`` (which tokens run by delegatecall on
+their own storage) must be the start of every token's layout.
 """
 
 from __future__ import annotations
@@ -32,9 +37,15 @@ SETTINGS: dict[str, Any] = {
     "evmVersion": "prague",
     "optimizer": {"enabled": True, "runs": 200},
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata"]}
+        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata", "storageLayout"]}
     },
 }
+#: EIP-170: the largest deployed code a contract may have; EIP-3860: the largest creation code.
+MAX_CODE_SIZE = 24_576
+MAX_INITCODE_SIZE = 49_152
+#: The module that tokens run by delegatecall, and the view that marks a token using it.
+ADMIN_MODULE = "RegulatedTokenAdmin"
+ADMIN_GETTER = "administration"
 
 
 def _ensure_compiler() -> None:
@@ -64,6 +75,41 @@ def _compile() -> dict[str, Any]:
     if errors:
         sys.exit(f"compilation failed with {len(errors)} error(s)")
     return output
+
+
+def _check_limits(output: dict[str, Any]) -> None:
+    """Exit if a contract is too large to deploy or a token's storage does not start like the module's."""
+    contracts = {
+        name: data
+        for source, by_name in output["contracts"].items()
+        if source.startswith("src/")
+        for name, data in by_name.items()
+    }
+    problems = []
+    for name, data in sorted(contracts.items()):
+        size = len(data["evm"]["deployedBytecode"]["object"]) // 2
+        if size > MAX_CODE_SIZE:
+            problems.append(f"{name} is {size:,} bytes of code, above the EIP-170 limit of {MAX_CODE_SIZE:,}")
+        init = len(data["evm"]["bytecode"]["object"]) // 2
+        if init > MAX_INITCODE_SIZE:
+            problems.append(
+                f"{name}'s creation code is {init:,} bytes, above the EIP-3860 limit of {MAX_INITCODE_SIZE:,}"
+            )
+
+    def layout(name: str) -> list[tuple[str, str, int, str]]:
+        storage = contracts[name]["storageLayout"]["storage"]
+        return [(item["label"], item["slot"], item["offset"], item["type"]) for item in storage]
+
+    if ADMIN_MODULE in contracts:
+        module = layout(ADMIN_MODULE)
+        for name, data in sorted(contracts.items()):
+            if (
+                any(item.get("name") == ADMIN_GETTER for item in data["abi"])
+                and layout(name)[: len(module)] != module
+            ):
+                problems.append(f"{name}'s storage layout does not start with {ADMIN_MODULE}'s")
+    if problems:
+        sys.exit("\n".join(problems))
 
 
 def _version() -> str:
@@ -143,7 +189,9 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if a committed artifact is stale")
     args = parser.parse_args()
     _ensure_compiler()
-    artifacts = _artifacts(_compile(), _version())
+    output = _compile()
+    _check_limits(output)
+    artifacts = _artifacts(output, _version())
     if args.check:
         return _check(artifacts)
     _write(artifacts, ARTIFACTS)

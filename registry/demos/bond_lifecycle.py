@@ -102,6 +102,7 @@ class _BondRun:
             2,  # ACT/365
             0,  # not callable
             0,
+            5 * 365 * DAY,  # claim period: unclaimed cash may be swept back five years after funding
         )
         # In kyc mode the bond checks holders against the chain's own identity registry.
         registry = Web3.to_checksum_address(IDENTITY_REGISTRY_ADDRESS) if self.kyc else "0x" + "00" * 20

@@ -20,6 +20,7 @@ from .helpers import (
     CASH_UNIT,
     COUPON_FREQUENCY,
     COUPON_RATE_BPS,
+    DAY,
     DENOMINATION,
     FRANCE,
     GERMANY,
@@ -177,7 +178,7 @@ def cash(w3: Web3, actors: Actors) -> Contract:
 @pytest.fixture
 def bond_terms(clock: Clock, cash: Contract) -> dict[str, object]:
     """Terms of a 5%, semi-annual, one-year bond of 1,000 bonds of 1,000 cash each, ACT/360,
-    issued now; tests override what they need."""
+    issued now, claimable without deadline; tests override what they need."""
     issue = clock.now()
     return {
         "name": "Green Energy 2027",
@@ -194,6 +195,7 @@ def bond_terms(clock: Clock, cash: Contract) -> dict[str, object]:
         "dayCountBasis": 1,
         "callPrice": 0,
         "callableFrom": 0,
+        "claimPeriod": 0,
     }
 
 
@@ -229,10 +231,26 @@ def issuer_cash(cash: Contract, actors: Actors) -> Callable[[Contract], None]:
 
 
 @pytest.fixture
-def new_stock(w3: Web3, actors: Actors, registry: Contract, cash: Contract) -> Callable[..., Contract]:
-    """``new_stock(kyc=True)``: deploy a StockToken paying dividends in ``cash`` (admin holds every role)."""
+def issued(bond, actors):
+    """The default bond with alice 10 bonds, bob 30, carol 60 (100 outstanding)."""
+    tx(bond.functions.batchMint([actors.alice, actors.bob, actors.carol], [10, 30, 60]), actors.admin)
+    return bond
 
-    def _new(kyc: bool = True) -> Contract:
+
+@pytest.fixture
+def period(issued, actors, bond_terms):
+    """Period 0 of ``issued``, record date 180 days after issue; returns that record date."""
+    record = bond_terms["issueDate"] + 180 * DAY
+    tx(issued.functions.scheduleCouponPeriod(record), actors.admin)
+    return record
+
+
+@pytest.fixture
+def new_stock(w3: Web3, actors: Actors, registry: Contract, cash: Contract) -> Callable[..., Contract]:
+    """``new_stock(kyc=True, claim_period=0)``: deploy a StockToken paying dividends in ``cash`` (admin
+    holds every role); ``claim_period`` 0 means no claim deadline."""
+
+    def _new(kyc: bool = True, claim_period: int = 0) -> Contract:
         registry_address = registry.address if kyc else ZERO_ADDRESS
         return deploy_contract(
             w3,
@@ -243,6 +261,7 @@ def new_stock(w3: Web3, actors: Actors, registry: Contract, cash: Contract) -> C
             actors.admin,
             registry_address,
             kyc,
+            claim_period,
             sender=actors.admin,
         )
 
@@ -259,3 +278,11 @@ def any_token(request: pytest.FixtureRequest, new_token, new_bond, new_stock, in
     }
     contract: Contract = factories[request.param]()
     return contract
+
+
+@pytest.fixture
+def stock(new_stock, investors, actors):
+    """A kyc-mode stock with alice 15 shares, bob 10, carol 5."""
+    token = new_stock()
+    tx(token.functions.batchMint([actors.alice, actors.bob, actors.carol], [15, 10, 5]), actors.admin)
+    return token

@@ -62,6 +62,7 @@ BOND_TERM_FIELDS = (
     "dayCountBasis",
     "callPrice",
     "callableFrom",
+    "claimPeriod",
 )
 
 
@@ -275,6 +276,33 @@ def expect_revert(contract: Contract, name: str, *args: Any) -> Iterator[Revert]
     want = tuple(_normalise(kind, v) for kind, v in zip(decoded.types, args, strict=True))
     assert got == want, f"{name}: expected arguments {want}, got {got}"
     result.name, result.args, result.data, result.types = name, decoded.args, data, decoded.types
+
+
+PANIC = bytes.fromhex("4e487b71")
+
+
+def reverted(call: Any, sender: str) -> bytes | None:
+    """Simulate ``call``: the custom-error revert data if it reverts, None if it would succeed.
+
+    Any other failure (a panic, an error string, an error without data) is re-raised: random
+    operations may be refused, but never by a bug.
+    """
+    try:
+        call.call({"from": sender})
+    except Exception as exc:
+        data = revert_data(exc)
+        if data is None or data[:4] == PANIC:
+            raise
+        return data
+    return None
+
+
+def attempt(call: Any, sender: str) -> bool:
+    """Run ``call`` from ``sender``: True if it succeeded, False if it reverted with a custom error."""
+    if reverted(call, sender) is not None:
+        return False
+    tx(call, sender)
+    return True
 
 
 def unauthorized(contract: Contract, account: str, role_name: str) -> Any:

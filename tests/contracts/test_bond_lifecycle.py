@@ -86,8 +86,8 @@ def test_bond_lifecycle_reconciles_cash_to_the_unit(bond, cash, actors, clock, b
             with expect_revert(bond, "BondTokenNothingToClaim", 0, holder):
                 bond.functions.claimCoupon(0).transact({"from": holder})
             continue
-        # dave's coupon is claimed for him by a third party; the cash still goes to dave.
-        claimer = actors.mallory if holder == actors.dave else holder
+        # dave's coupon is pushed to him by the paying agent (the issuer); the cash still goes to dave.
+        claimer = issuer if holder == actors.dave else holder
         tx(bond.functions.claimCouponFor(0, holder), claimer)
         pay(bond.address, holder, at_first[holder] * COUPON)
     reconcile()

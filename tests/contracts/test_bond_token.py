@@ -1,7 +1,12 @@
-"""BondToken: ERC-7092 terms, issuance limits, coupons and claims, accrued interest, call, redemption."""
+"""BondToken: terms, issuance limits, coupons and claims, accrued interest, call, redemption.
+
+ERC-7092's transfer and allowance functions are in test_erc7092.py; the payment policy (pause,
+withheld payments, claims on behalf) in test_payments.py; claim deadlines and sweeps in test_sweeps.py.
+"""
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +24,6 @@ from .helpers import (
     event_names,
     events,
     expect_revert,
-    selector,
     terms_tuple,
     tx,
     unauthorized,
@@ -45,13 +49,6 @@ def actual_days(start: int, end: int) -> int:
     return (datetime.fromtimestamp(end, UTC).date() - datetime.fromtimestamp(start, UTC).date()).days
 
 
-@pytest.fixture
-def issued(bond, actors):
-    """The default bond with alice 10 bonds, bob 30, carol 60 (100 outstanding)."""
-    tx(bond.functions.batchMint([actors.alice, actors.bob, actors.carol], [10, 30, 60]), actors.admin)
-    return bond
-
-
 def terms_of(bond) -> dict[str, object]:
     return {
         "name": bond.functions.name().call(),
@@ -68,6 +65,7 @@ def terms_of(bond) -> dict[str, object]:
         "dayCountBasis": bond.functions.dayCountBasis().call(),
         "callPrice": bond.functions.callPrice().call(),
         "callableFrom": bond.functions.callableFrom().call(),
+        "claimPeriod": bond.functions.claimPeriod().call(),
     }
 
 
@@ -88,34 +86,6 @@ def test_getters_return_the_terms(bond, bond_terms, cash, actors):
     assert bond.functions.couponPeriodCount().call() == 0
     assert bond.functions.kycMode().call() is True
     assert bond.functions.principalOf(actors.alice).call() == 0
-
-
-def test_erc7092_getters_are_all_exposed(bond):
-    abi_selectors = {
-        selector(f"{item['name']}({','.join(i['type'] for i in item['inputs'])})")
-        for item in load_artifact("BondToken").abi
-        if item.get("type") == "function"
-    }
-    required = [
-        "isin()",
-        "name()",
-        "symbol()",
-        "decimals()",
-        "currency()",
-        "currencyOfCoupon()",
-        "denomination()",
-        "issueVolume()",
-        "couponRate()",
-        "couponType()",
-        "couponFrequency()",
-        "issueDate()",
-        "maturityDate()",
-        "dayCountBasis()",
-        "principalOf(address)",
-        "allowance(address,address)",
-        "approve(address,uint256)",
-    ]
-    assert [sig for sig in required if selector(sig) not in abi_selectors] == []
 
 
 def test_principal_is_balance_times_denomination(issued, actors):
@@ -162,6 +132,13 @@ INVALID_TERMS = [
     # Check order: the first invalid term in declaration order is named.
     ({"denomination": 0, "maturityDate": 0}, "denomination"),
     ({"couponRate": 0, "dayCountBasis": 9}, "coupon"),
+    # Regular coupon dates fall every 12 / couponFrequency months: the frequency must divide 12.
+    ({"couponFrequency": 5}, "coupon"),
+    ({"couponFrequency": 24}, "coupon"),
+    # A claim period is none (0) or at least a year, like a prescription period.
+    ({"claimPeriod": 364 * DAY}, "claimPeriod"),
+    ({"claimPeriod": 1}, "claimPeriod"),
+    ({"claimPeriod": 2**40}, "claimPeriod"),
 ]
 
 
@@ -269,8 +246,8 @@ def test_schedule_coupon_periods(bond, actors, bond_terms):
     second = bond_terms["maturityDate"]  # a record date may fall on the maturity date itself
     tx(bond.functions.scheduleCouponPeriod(second), actors.admin)
     assert bond.functions.couponPeriodCount().call() == 2
-    assert bond.functions.couponPeriod(0).call() == [first, 0, False]
-    assert bond.functions.couponPeriod(1).call() == [second, 1, False]
+    assert bond.functions.couponPeriod(0).call() == [first, 0, False, 0, 0]
+    assert bond.functions.couponPeriod(1).call() == [second, 1, False, 0, 0]
     assert bond.functions.recordDate(1).call() == second
 
 
@@ -305,14 +282,6 @@ def test_unknown_coupon_period(bond, actors, call):
         call(bond, actors)
 
 
-@pytest.fixture
-def period(issued, actors, bond_terms):
-    """Period 0 of ``issued``, record date 180 days after issue; returns that record date."""
-    record = bond_terms["issueDate"] + 180 * DAY
-    tx(issued.functions.scheduleCouponPeriod(record), actors.admin)
-    return record
-
-
 def test_fund_coupon_pulls_exactly_the_supply_at_record_times_the_coupon(
     issued, *, period, cash, issuer_cash, actors, clock
 ):
@@ -330,7 +299,7 @@ def test_fund_coupon_pulls_exactly_the_supply_at_record_times_the_coupon(
     assert events(issued, receipt) == [("CouponFunded", {"periodId": 0, "amount": 105 * COUPON})]
     assert cash.functions.balanceOf(actors.admin).call() == before - 105 * COUPON
     assert cash.functions.balanceOf(issued.address).call() == 105 * COUPON
-    assert issued.functions.couponPeriod(0).call()[2] is True
+    assert issued.functions.couponPeriod(0).call() == [period, 0, True, clock.now(), 105 * COUPON]
     with expect_revert(issued, "BondTokenCouponAlreadyFunded", 0):
         issued.functions.fundCoupon(0).transact({"from": actors.admin})
 
@@ -373,59 +342,6 @@ def test_claims_pay_the_balance_at_the_record_date(issued, *, period, cash, issu
         issued.functions.claimCoupon(0).transact({"from": actors.dave})
 
 
-def test_claim_for_pays_the_holder_not_the_caller(issued, *, period, cash, issuer_cash, actors, clock):
-    issuer_cash(issued)
-    clock.travel_to(period)
-    tx(issued.functions.fundCoupon(0), actors.admin)
-    fn = issued.functions.claimCouponFor(0, actors.bob)
-    assert fn.call({"from": actors.mallory}) == 30 * COUPON
-    tx(fn, actors.mallory)
-    assert cash.functions.balanceOf(actors.bob).call() == 30 * COUPON
-    assert cash.functions.balanceOf(actors.mallory).call() == 0
-    with expect_revert(issued, "BondTokenCouponAlreadyClaimed", 0, actors.bob):
-        issued.functions.claimCoupon(0).transact({"from": actors.bob})
-
-
-def test_claims_work_while_paused_and_for_frozen_or_revoked_holders(
-    issued, *, period, cash, issuer_cash, registry, actors, clock
-):
-    issuer_cash(issued)
-    clock.travel_to(period)
-    tx(issued.functions.fundCoupon(0), actors.admin)
-    tx(issued.functions.pause(), actors.admin)
-    tx(issued.functions.freezeAccount(actors.alice), actors.admin)
-    tx(issued.functions.setFrozenTokens(actors.bob, 30), actors.admin)
-    tx(registry.functions.revokeInvestor(3), actors.kyc)
-    for holder, bonds in ((actors.alice, 10), (actors.bob, 30), (actors.carol, 60)):
-        tx(issued.functions.claimCoupon(0), holder)
-        assert cash.functions.balanceOf(holder).call() == bonds * COUPON
-    assert cash.functions.balanceOf(issued.address).call() == 0
-
-
-def test_claims_of_a_recovered_wallet_go_to_its_replacement(
-    issued, *, period, cash, issuer_cash, registry, actors, clock
-):
-    issuer_cash(issued)
-    tx(registry.functions.addWallet(1, actors.outsider), actors.kyc)
-    tx(registry.functions.addWallet(1, actors.mallory), actors.kyc)
-    clock.travel_to(period)
-    tx(issued.functions.recoverWallet(actors.alice, actors.outsider), actors.admin)
-    tx(issued.functions.recoverWallet(actors.outsider, actors.mallory), actors.admin)
-    tx(issued.functions.fundCoupon(0), actors.admin)
-    receipt = tx(issued.functions.claimCouponFor(0, actors.alice), actors.bob)
-    assert events(issued, receipt) == [
-        (
-            "CouponClaimed",
-            {"periodId": 0, "holder": actors.alice, "payee": actors.mallory, "amount": 10 * COUPON},
-        )
-    ]
-    assert cash.functions.balanceOf(actors.mallory).call() == 10 * COUPON
-    assert cash.functions.balanceOf(actors.alice).call() == 0
-    # The replacements held nothing at the record date: nothing more is due for alice's investor.
-    with expect_revert(issued, "BondTokenNothingToClaim", 0, actors.mallory):
-        issued.functions.claimCoupon(0).transact({"from": actors.mallory})
-
-
 def test_funding_pays_every_claim_exactly(issued, *, period, cash, issuer_cash, actors, clock):
     issuer_cash(issued)
     clock.travel_to(period)
@@ -456,83 +372,145 @@ def test_each_period_has_its_own_entitlement(issued, *, cash, issuer_cash, actor
 
 
 # ---------------------------------------------------------------- accrued interest
+# An independent model of the terms-only schedule: regular coupon dates every 12 / frequency months
+# counted back from maturity (day capped at the month's length; last day of the month when maturity
+# is), accrual from the regular date before the date (or the issue date in a short first period).
+
+
+def months_before(timestamp: int, months: int, end_of_month: bool) -> int:
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    day = last if end_of_month else min(moment.day, last)
+    return int(moment.replace(year=year, month=month + 1, day=day).timestamp())
+
+
+def regular_period(t: int, maturity: int, frequency: int) -> tuple[int, int]:
+    moment = datetime.fromtimestamp(maturity, UTC)
+    eom = moment.day == calendar.monthrange(moment.year, moment.month)[1]
+    dates = [months_before(maturity, k * 12 // frequency, eom) for k in range(0, 12 * frequency)]
+    if t >= maturity:
+        return dates[1], dates[0]
+    return next((dates[k + 1], dates[k]) for k in range(len(dates) - 1) if dates[k + 1] <= t < dates[k])
+
+
+def model_accrued(t: int, *, issue: int, maturity: int, basis: int, frequency: int = 2, end: int = 0) -> int:
+    t = min(t, end or maturity)
+    if t <= issue:
+        return 0
+    start, following = regular_period(t, maturity, frequency)
+    accrual_start = max(start, issue)
+    annual = DENOMINATION * COUPON_RATE_BPS
+    if basis == 3:
+        return annual * actual_days(accrual_start, t) // (10_000 * frequency * actual_days(start, following))
+    elapsed = days_30_360(accrual_start, t) if basis == 0 else actual_days(accrual_start, t)
+    return annual * elapsed // (10_000 * (365 if basis == 2 else 360))
+
 
 ISSUE_2027 = ts(2027, 1, 31)
+JULY_2027 = ts(2027, 7, 31)
 MATURITY_2028 = ts(2028, 1, 31)
 
 
 @pytest.fixture
 def calendar_bond(new_bond, investors):
-    """``calendar_bond(basis)``: a bond issued 2027-01-31, maturing 2028-01-31 (in the chain's future)."""
+    """``calendar_bond(basis, **terms)``: a semi-annual bond issued 2027-01-31, maturing 2028-01-31
+    (in the chain's future); its regular coupon dates are 2027-07-31 and the maturity date."""
 
-    def _make(basis: int):
-        return new_bond(issueDate=ISSUE_2027, maturityDate=MATURITY_2028, dayCountBasis=basis)
+    def _make(basis: int, **terms: object):
+        dates = {"issueDate": ISSUE_2027, "maturityDate": MATURITY_2028}
+        return new_bond(**{**dates, "dayCountBasis": basis, **terms})
 
     return _make
 
 
-@pytest.mark.parametrize(
-    "end",
-    [ts(2027, 2, 28), ts(2027, 3, 1), ts(2027, 3, 31), ts(2027, 5, 15, 13), ts(2027, 12, 31), MATURITY_2028],
-)
-def test_accrued_interest_30_360(calendar_bond, end):
-    bond = calendar_bond(0)
-    expected = DENOMINATION * COUPON_RATE_BPS * days_30_360(ISSUE_2027, end) // (10_000 * 360)
-    assert bond.functions.accruedInterest(end).call() == expected
-
-
-def test_30_360_known_values(calendar_bond):
-    bond = calendar_bond(0)
-    # Jan 31 to Mar 31 is 60 days (both 31sts count as 30ths); Jan 31 to Feb 28 is 28 days.
+def test_the_model_schedule_matches_hand_counted_dates():
+    assert regular_period(ts(2027, 4, 30), MATURITY_2028, 2) == (ISSUE_2027, JULY_2027)
+    assert regular_period(JULY_2027, MATURITY_2028, 2) == (JULY_2027, MATURITY_2028)
+    # End of month: a maturity on Feb 29 puts quarterly dates on Nov 30, Aug 31, May 31.
+    leap = ts(2028, 2, 29)
+    assert regular_period(ts(2027, 12, 25), leap, 4) == (ts(2027, 11, 30), leap)
+    assert regular_period(ts(2027, 6, 1), leap, 4) == (ts(2027, 5, 31), ts(2027, 8, 31))
+    # Capped, not end of month: a maturity on the 30th of a 31-day month.
+    assert regular_period(ts(2027, 3, 1), ts(2027, 5, 30), 4) == (ts(2027, 2, 28), ts(2027, 5, 30))
     assert days_30_360(ISSUE_2027, ts(2027, 3, 31)) == 60
     assert days_30_360(ISSUE_2027, ts(2027, 2, 28)) == 28
-    assert (
-        bond.functions.accruedInterest(ts(2027, 3, 31)).call()
-        == DENOMINATION * COUPON_RATE_BPS * 60 // 3_600_000
-    )
-    assert (
-        bond.functions.accruedInterest(ts(2027, 2, 28)).call()
-        == DENOMINATION * COUPON_RATE_BPS * 28 // 3_600_000
-    )
-    # A full year of 30/360 is the annual coupon.
-    assert bond.functions.accruedInterest(MATURITY_2028).call() == DENOMINATION * COUPON_RATE_BPS // 10_000
 
 
-@pytest.mark.parametrize(("basis", "year"), [(1, 360), (2, 365)])
-@pytest.mark.parametrize("end", [ts(2027, 3, 1), ts(2027, 4, 30, 12), ts(2027, 12, 31, 23)])
-def test_accrued_interest_act(calendar_bond, basis, year, end):
+@pytest.mark.parametrize("basis", [0, 1, 2, 3])
+@pytest.mark.parametrize(
+    "end",
+    [
+        ts(2027, 2, 28),
+        ts(2027, 3, 1),
+        ts(2027, 3, 31),
+        ts(2027, 5, 15, 13),
+        JULY_2027 - 1,
+        JULY_2027,
+        ts(2027, 10, 15),
+        ts(2027, 12, 31, 23),
+        MATURITY_2028,
+    ],
+)
+def test_accrued_interest_follows_the_regular_coupon_periods(calendar_bond, basis, end):
     bond = calendar_bond(basis)
-    expected = DENOMINATION * COUPON_RATE_BPS * actual_days(ISSUE_2027, end) // (10_000 * year)
+    expected = model_accrued(end, issue=ISSUE_2027, maturity=MATURITY_2028, basis=basis)
     assert bond.functions.accruedInterest(end).call() == expected
 
 
-def test_accrued_interest_act_act_uses_the_coupon_period(calendar_bond, actors):
-    bond = calendar_bond(3)
-    july = ts(2027, 7, 31)
-    tx(bond.functions.scheduleCouponPeriod(july), actors.admin)
-    tx(bond.functions.scheduleCouponPeriod(MATURITY_2028), actors.admin)
-    # Before the first record date: issue date to July 31 is the period.
-    end = ts(2027, 4, 30)
-    assert bond.functions.accruedInterest(end).call() == COUPON * actual_days(ISSUE_2027, end) // actual_days(
-        ISSUE_2027, july
+def test_accrued_interest_known_values(calendar_bond):
+    # 30/360: Jan 31 to Mar 31 is 60 days; a full period is 180 days, half the annual coupon.
+    assert calendar_bond(0).functions.accruedInterest(ts(2027, 3, 31)).call() == (
+        DENOMINATION * COUPON_RATE_BPS * 60 // 3_600_000
     )
-    # After it: the second period, July 31 to January 31.
-    end = ts(2027, 10, 15)
-    assert bond.functions.accruedInterest(end).call() == COUPON * actual_days(july, end) // actual_days(
-        july, MATURITY_2028
-    )
-    # On a record date the accrual restarts at zero.
-    assert bond.functions.accruedInterest(july).call() == 0
+    assert calendar_bond(0).functions.accruedInterest(MATURITY_2028).call() == COUPON
+    # ACT/ACT: 76 of the 184 days from July 31 to January 31 have passed on October 15.
+    assert calendar_bond(3).functions.accruedInterest(ts(2027, 10, 15)).call() == 25 * 10**6 * 76 // 184
+    # On a regular coupon date the accrual restarts at zero; at maturity it is the whole coupon.
+    for basis in (0, 1, 2, 3):
+        assert calendar_bond(basis).functions.accruedInterest(JULY_2027).call() == 0
+    assert calendar_bond(3).functions.accruedInterest(MATURITY_2028).call() == COUPON
 
 
-def test_accrual_restarts_at_each_record_date_for_act_360(calendar_bond, actors):
-    bond = calendar_bond(1)
-    july = ts(2027, 7, 31)
-    tx(bond.functions.scheduleCouponPeriod(july), actors.admin)
-    end = ts(2027, 9, 1)
-    assert bond.functions.accruedInterest(end).call() == DENOMINATION * COUPON_RATE_BPS * actual_days(
-        july, end
-    ) // (10_000 * 360)
+@pytest.mark.parametrize("basis", [1, 3])
+def test_accrued_interest_depends_only_on_the_terms_and_the_date(calendar_bond, actors, basis):
+    # Defect 7: with ACT/ACT the value used to jump when the next period was scheduled. Record dates
+    # are the issuer's operational choice and need not fall on coupon dates.
+    bond = calendar_bond(basis)
+    dates = [ts(2027, 4, 30), ts(2027, 10, 15), ts(2027, 12, 31)]
+    before = [bond.functions.accruedInterest(d).call() for d in dates]
+    tx(bond.functions.scheduleCouponPeriod(ts(2027, 7, 24)), actors.admin)
+    after_one = [bond.functions.accruedInterest(d).call() for d in dates]
+    tx(bond.functions.scheduleCouponPeriod(ts(2028, 1, 24)), actors.admin)
+    after_two = [bond.functions.accruedInterest(d).call() for d in dates]
+    assert before == after_one == after_two
+    assert before == [model_accrued(d, issue=ISSUE_2027, maturity=MATURITY_2028, basis=basis) for d in dates]
+
+
+def test_a_short_first_period_accrues_from_the_issue_date(calendar_bond):
+    # Issued mid-period: the regular period (Jan 31 to Jul 31) is the divisor, the issue date the start.
+    issue = ts(2027, 3, 15)
+    bond = calendar_bond(3, issueDate=issue)
+    end = ts(2027, 5, 1)
+    assert bond.functions.accruedInterest(end).call() == 25 * 10**6 * 47 // 181
+    assert bond.functions.accruedInterest(end).call() == model_accrued(
+        end, issue=issue, maturity=MATURITY_2028, basis=3
+    )
+
+
+@pytest.mark.parametrize("frequency", [1, 3, 4, 6, 12])
+def test_accrued_interest_for_every_frequency(new_bond, investors, frequency):
+    maturity = ts(2028, 2, 29)
+    bond = new_bond(
+        issueDate=ISSUE_2027,
+        maturityDate=maturity,
+        dayCountBasis=3,
+        couponFrequency=frequency,
+        issueVolume=1_000 * DENOMINATION,
+    )
+    for end in (ts(2027, 3, 3), ts(2027, 6, 17, 5), ts(2027, 11, 30), ts(2028, 1, 1)):
+        expected = model_accrued(end, issue=ISSUE_2027, maturity=maturity, basis=3, frequency=frequency)
+        assert bond.functions.accruedInterest(end).call() == expected
 
 
 def test_accrued_interest_is_zero_up_to_the_issue_date_and_stops_at_maturity(calendar_bond):
@@ -540,7 +518,7 @@ def test_accrued_interest_is_zero_up_to_the_issue_date_and_stops_at_maturity(cal
     assert bond.functions.accruedInterest(0).call() == 0
     assert bond.functions.accruedInterest(ISSUE_2027).call() == 0
     at_maturity = bond.functions.accruedInterest(MATURITY_2028).call()
-    assert at_maturity == DENOMINATION * COUPON_RATE_BPS * 365 // 3_600_000
+    assert at_maturity == DENOMINATION * COUPON_RATE_BPS * actual_days(JULY_2027, MATURITY_2028) // 3_600_000
     assert bond.functions.accruedInterest(MATURITY_2028 + 40 * DAY).call() == at_maturity
     assert bond.functions.accruedInterest(MAX_UINT256).call() == at_maturity
 

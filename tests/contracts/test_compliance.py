@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.compliance import Rule, Violation, explain, explain_one
+from registry.compliance import Rule, Violation, explain, explain_one, explain_withheld
 
 from .helpers import (
     DAY,
@@ -23,7 +23,7 @@ from .helpers import (
 )
 
 NONE, ALLOW_LIST, BLOCK_LIST = 0, 1, 2
-ALL_CODES = list(range(1, 13))
+ALL_CODES = list(range(1, 15))
 SOURCE = Path(__file__).resolve().parents[2] / "contracts" / "src" / "token" / "ComplianceRules.sol"
 
 
@@ -225,7 +225,7 @@ def test_max_balance_counts_every_wallet_of_the_receiver(kyc, registry, actors):
     ):
         kyc.functions.transfer(actors.outsider, 101).transact({"from": actors.alice})
     tx(kyc.functions.transfer(actors.outsider, 100), actors.alice)
-    assert kyc.functions.investorBalanceOf(actors.bob).call() == 600
+    assert kyc.functions.investorBalance(2).call() == 600
     with expect_revert(kyc, "ComplianceRuleViolated", Rule.MAX_BALANCE_EXCEEDED, ZERO_ADDRESS, actors.bob, 1):
         kyc.functions.mint(actors.bob, 1).transact({"from": actors.admin})
     # Between its own wallets an investor's total does not change: no limit applies.
@@ -310,10 +310,18 @@ def test_every_broken_rule_is_reported_at_once(kyc_token, registry, actors):
     tx(token.functions.mint(actors.alice, 100), admin)
     tx(token.functions.setFrozenTokens(actors.alice, 50), admin)
     tx(token.functions.freezeAccount(actors.alice), admin)
-    tx(token.functions.freezeAccount(actors.carol), admin)
-    tx(registry.functions.revokeInvestor(1), actors.kyc)  # sender no longer verified
-    tx(registry.functions.revokeInvestor(3), actors.kyc)  # receiver known but no longer verified
-    tx(token.functions.setCountries([USA], True), admin)
+    # The receiver: a wallet funded for carol's investor, then moved by the registry to dave's
+    # (revoked, so known but no longer verified), and frozen.
+    receiver = actors.outsider
+    tx(registry.functions.addWallet(3, receiver), actors.kyc)
+    tx(token.functions.mint(receiver, 5), admin)
+    tx(registry.functions.removeWallet(receiver), actors.kyc)
+    tx(registry.functions.addWallet(4, receiver), actors.kyc)
+    tx(registry.functions.revokeInvestor(4), actors.kyc)
+    tx(token.functions.freezeAccount(receiver), admin)
+    # The sender: unlinked by the registry while it holds alice's tokens.
+    tx(registry.functions.removeWallet(actors.alice), actors.kyc)
+    tx(token.functions.setCountries([FRANCE], True), admin)
     tx(token.functions.setCountryRule(BLOCK_LIST), admin)
     tx(token.functions.setMaxInvestors(1), admin)
     tx(token.functions.setMaxBalancePerInvestor(10), admin)
@@ -321,15 +329,15 @@ def test_every_broken_rule_is_reported_at_once(kyc_token, registry, actors):
     tx(token.functions.setAccreditedOnly(True), admin)
     tx(token.functions.pause(), admin)
 
-    codes = violations(token, actors.alice, actors.carol, 1_000)
+    codes = violations(token, actors.alice, receiver, 1_000)
     assert codes == ALL_CODES
     explained = explain(codes)
     assert [v.rule for v in explained] == list(Rule)
     assert [v.name for v in explained] == [r.name for r in Rule]
-    assert token.functions.canTransfer(actors.alice, actors.carol, 1_000).call() is False
+    assert token.functions.canTransfer(actors.alice, receiver, 1_000).call() is False
     # The revert names the first problem: the pause.
     with expect_revert(token, "EnforcedPause"):
-        token.functions.transfer(actors.carol, 1_000).transact({"from": actors.alice})
+        token.functions.transfer(receiver, 1_000).transact({"from": actors.alice})
 
 
 def test_revert_precedence_follows_the_documented_order(kyc_token, registry, actors):
@@ -441,10 +449,26 @@ def test_explain_keeps_the_order_given():
     assert explain([]) == []
 
 
-@pytest.mark.parametrize("code", [0, 13, -1, 255])
+@pytest.mark.parametrize("code", [0, 15, -1, 255])
 def test_unknown_codes_are_refused_with_the_known_ones(code):
     with pytest.raises(ValueError, match=f"unknown compliance rule code {code}") as info:
         explain_one(code)
     assert "COUNTRY_NOT_ALLOWED" in str(info.value)
     with pytest.raises(ValueError, match="unknown compliance rule code"):
         explain([1, code])
+
+
+@pytest.mark.parametrize("code", [2, 4, 6, 13])
+def test_every_reason_for_withholding_a_payment_is_explained_as_a_payment(code):
+    violation = explain_withheld(code)
+    assert violation.code == code
+    assert violation.message.startswith("The payment is withheld")
+    assert "owed" in violation.remedy
+    assert violation.message != explain_one(code).message
+
+
+@pytest.mark.parametrize("code", [1, 3, 12, 14, 99])
+def test_a_code_that_never_withholds_a_payment_is_refused(code):
+    with pytest.raises(ValueError, match=f"unknown reason {code} for a withheld payment") as info:
+        explain_withheld(code)
+    assert "SENDER_FROZEN" in str(info.value)

@@ -123,6 +123,7 @@ def test_supports_interface_ids_computed_from_selectors(registry):
             "walletRecords(address,address)",
             "investor(uint32)",
             "investorCount()",
+            "investorKey(uint32)",
         ]
     )
     access_control_id = interface_id(
@@ -516,7 +517,18 @@ def test_remove_wallet_swaps_the_last_into_the_hole(registry, investors, actors)
     assert registry.functions.investorKeyOf(actors.alice).call() == ZERO_ADDRESS
     # The investor keeps its first wallet as key even though that wallet is gone.
     assert registry.functions.investorKeyOf(actors.mallory).call() == actors.alice
+    assert registry.functions.investorKey(1).call() == actors.alice
     assert registry.functions.isVerified(actors.mallory).call() is True
+
+
+def test_investor_key_by_id(registry, investors, actors):
+    for investor in investors.values():
+        assert registry.functions.investorKey(investor.investor_id).call() == investor.wallet
+    # Unknown ids, including 0, have no key; a revoked investor keeps its key.
+    assert registry.functions.investorKey(0).call() == ZERO_ADDRESS
+    assert registry.functions.investorKey(6).call() == ZERO_ADDRESS
+    tx(registry.functions.revokeInvestor(2), actors.kyc)
+    assert registry.functions.investorKey(2).call() == actors.bob
 
 
 def test_remove_the_last_wallet_then_add_one(registry, investors, actors, kyc_expiry):

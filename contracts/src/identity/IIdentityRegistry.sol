@@ -64,6 +64,10 @@ interface IIdentityRegistry {
 
     /// @notice How many investors were ever registered (ids run from 1 to this number).
     function investorCount() external view returns (uint32);
+
+    /// @notice The key of investor `investorId` (its first wallet, kept even after that wallet is
+    /// removed), the zero address when no investor has that id.
+    function investorKey(uint32 investorId) external view returns (address);
 }
 
 /// @title IdentityRecord

@@ -84,6 +84,11 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
         return _investorCount;
     }
 
+    /// @inheritdoc IIdentityRegistry
+    function investorKey(uint32 investorId) public view virtual returns (address) {
+        return _investors[investorId].key();
+    }
+
     /// @notice The investor key of `wallet` (its investor's first wallet), the zero address when unknown.
     function investorKeyOf(address wallet) public view virtual returns (address) {
         return _records[wallet].key();

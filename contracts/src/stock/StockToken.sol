@@ -13,7 +13,16 @@ import {TokenAccount, TokenConfig} from "../token/TokenPacking.sol";
 ///
 /// Dividends: the issuer declares a dividend with a record date and pays the whole amount in the cash
 /// token at declaration; after the record date each holder claims its pro-rata part of what it held at
-/// the record date (a later transfer does not move that entitlement).
+/// the record date (a later transfer does not move that entitlement). Payments follow the policy of
+/// {RegulatedToken}: none while paused, withheld while the wallet to be paid could not send the token,
+/// paid once it is cleared; on behalf of a holder, claims are made by the wallet to be paid or by the
+/// paying agent (SUPPLY_ROLE).
+///
+/// Claim period: fixed at deployment (0 = none, else at least a year). A dividend can be claimed
+/// from its record date until the record date plus the claim period; then the issuer may sweep what is
+/// left back to the account that declared it. Before that, only a dividend that nobody can ever claim
+/// may be swept: one whose record date passed with no shares outstanding. Rounding dust (each holder's
+/// part is rounded down) stays claimable-in-principle until the deadline and is swept with the rest.
 ///
 /// Splits never touch holders' storage: balances are kept in raw units and a share is
 /// {rawUnitsPerShare} raw units. A split of `numerator` for `denominator` divides that scale by
@@ -35,13 +44,19 @@ contract StockToken is RegulatedToken {
     /// @notice Raw units per share at deployment (highly composite, so that common splits are exact).
     uint256 public constant INITIAL_RAW_UNITS_PER_SHARE = 13_076_743_680_000;
 
+    /// @dev Two storage slots; `owed` is the cash neither claimed nor swept yet.
     struct Dividend {
         uint40 recordDate;
-        uint32 recordId;
-        uint256 amount;
+        uint16 recordId;
+        address declarer;
+        uint128 amount;
+        uint128 owed;
     }
 
+    uint256 private constant _MIN_CLAIM_PERIOD = 365 days;
+
     IERC20 private immutable _currency;
+    uint40 private immutable _claimPeriod;
     uint256 private _scale;
     /// @dev Split history: bits 0-15 the record epoch when the split happened, above that the new scale.
     uint256[] private _splits;
@@ -54,6 +69,8 @@ contract StockToken is RegulatedToken {
     event DividendDeclared(uint256 indexed dividendId, uint256 recordId, uint40 recordDate, uint256 amount);
     /// @notice `holder`'s part of dividend `dividendId` (`amount` cash) was paid to `payee`.
     event DividendClaimed(uint256 indexed dividendId, address indexed holder, address payee, uint256 amount);
+    /// @notice What nobody can claim any more of dividend `dividendId` (`amount`) went back to `declarer`.
+    event DividendSwept(uint256 indexed dividendId, address indexed declarer, uint256 amount);
 
     /// @notice The dividend currency must be a contract.
     error StockTokenInvalidCurrency(address currency);
@@ -63,6 +80,14 @@ contract StockToken is RegulatedToken {
     error StockTokenInexactSplit(uint256 numerator, uint256 denominator, uint256 rawUnitsPerShare);
     /// @notice A dividend of zero.
     error StockTokenZeroDividend();
+    /// @notice A dividend above 2^128 - 1 cash units.
+    error StockTokenDividendTooLarge(uint256 amount);
+    /// @notice The claim period must be 0 (none) or at least a year (and fit 40 bits).
+    error StockTokenInvalidClaimPeriod(uint256 claimPeriod);
+    /// @notice The claim period of dividend `dividendId` ended at `deadline`.
+    error StockTokenDividendExpired(uint256 dividendId, uint256 deadline);
+    /// @notice Nothing of dividend `dividendId` can be swept: what is left is still claimable.
+    error StockTokenNothingToSweep(uint256 dividendId);
     /// @notice No dividend has id `dividendId`.
     error StockTokenUnknownDividend(uint256 dividendId);
     /// @notice The record date `recordDate` of dividend `dividendId` has not passed.
@@ -74,16 +99,23 @@ contract StockToken is RegulatedToken {
 
     /// @param currency_ The cash token dividends are paid in.
     /// @param admin Receives every role (see {RegulatedToken}).
+    /// @param claimPeriod_ Seconds a dividend stays claimable after its record date; 0 = forever, else at
+    /// least 365 days.
     constructor(
         string memory name_,
         string memory symbol_,
         address currency_,
         address admin,
         address identityRegistry_,
-        bool kyc
+        bool kyc,
+        uint256 claimPeriod_
     ) RegulatedToken(name_, symbol_, admin, identityRegistry_, kyc) {
         if (currency_.code.length == 0) revert StockTokenInvalidCurrency(currency_);
+        if (claimPeriod_ != 0 && (claimPeriod_ < _MIN_CLAIM_PERIOD || claimPeriod_ > type(uint40).max)) {
+            revert StockTokenInvalidClaimPeriod(claimPeriod_);
+        }
         _currency = IERC20(currency_);
+        _claimPeriod = uint40(claimPeriod_);
         _scale = INITIAL_RAW_UNITS_PER_SHARE;
     }
 
@@ -114,23 +146,41 @@ contract StockToken is RegulatedToken {
         return _dividends.length;
     }
 
-    /// @notice Dividend `dividendId`: record date, record id and total cash amount.
+    /// @notice Seconds a dividend stays claimable after its record date (0 = no deadline).
+    function claimPeriod() public view virtual returns (uint256) {
+        return _claimPeriod;
+    }
+
+    /// @notice Dividend `dividendId`: record date, record id, total cash amount, and the cash neither
+    /// claimed nor swept yet.
     function dividend(uint256 dividendId)
         public
         view
         virtual
-        returns (uint40 recordDate_, uint256 recordId, uint256 amount)
+        returns (uint40 recordDate_, uint256 recordId, uint256 amount, uint256 outstanding)
     {
         Dividend memory d = _dividend(dividendId);
-        return (d.recordDate, d.recordId, d.amount);
+        return (d.recordDate, d.recordId, d.amount, d.owed);
     }
 
-    /// @notice The cash `account` would receive by claiming dividend `dividendId` now (0 before the record
-    /// date or once claimed).
+    /// @notice The cash owed to `account` for dividend `dividendId` (0 before the record date, after the
+    /// claim period, or once claimed). A payment withheld (see {claimDividend}) is still owed.
     function claimableDividend(uint256 dividendId, address account) public view virtual returns (uint256) {
         Dividend memory d = _dividend(dividendId);
-        if (d.recordDate > block.timestamp || _claimed[dividendId][account]) return 0;
-        return _entitlement(d, account);
+        if (d.recordDate > block.timestamp || block.timestamp >= _deadline(d) || _claimed[dividendId][account]) {
+            return 0;
+        }
+        (uint256 raw,) = _rawBalanceAtRecord(account, d.recordId);
+        return _share(d, raw);
+    }
+
+    /// @notice The cash of dividend `dividendId` that the issuer may sweep now: all that is left once
+    /// the claim period ended, or once the record date passed with no shares outstanding; else 0.
+    function sweepableDividend(uint256 dividendId) public view virtual returns (uint256) {
+        Dividend memory d = _dividend(dividendId);
+        if (d.recordDate > block.timestamp) return 0;
+        if (block.timestamp < _deadline(d) && _rawSupplyAtRecord(d.recordId) != 0) return 0;
+        return d.owed;
     }
 
     // ================================================================ issuer actions
@@ -162,43 +212,79 @@ contract StockToken is RegulatedToken {
         returns (uint256 dividendId)
     {
         if (amount == 0) revert StockTokenZeroDividend();
+        if (amount > type(uint128).max) revert StockTokenDividendTooLarge(amount);
         uint256 recordId = _scheduleRecordDate(recordDate_);
         dividendId = _dividends.length;
-        // _scheduleRecordDate caps record ids well below 2**32.
-        _dividends.push(Dividend({recordDate: recordDate_, recordId: uint32(recordId), amount: amount}));
+        // _scheduleRecordDate caps record ids below 2**15; the amount was checked to fit.
+        _dividends.push(
+            Dividend({
+                recordDate: recordDate_,
+                recordId: uint16(recordId),
+                declarer: _msgSender(),
+                amount: uint128(amount),
+                owed: uint128(amount)
+            })
+        );
         emit DividendDeclared(dividendId, recordId, recordDate_, amount);
         _currency.safeTransferFrom(_msgSender(), address(this), amount);
     }
 
-    /// @notice Claim the caller's part of dividend `dividendId`.
+    /// @notice Claim the caller's part of dividend `dividendId`, paid to the caller or to the wallet the
+    /// caller was recovered to. Not while paused; withheld ({RegulatedTokenPaymentWithheld}) while that
+    /// wallet could not send the token.
     function claimDividend(uint256 dividendId) public virtual returns (uint256) {
-        return _claimDividend(dividendId, _msgSender());
+        return _claimDividend(dividendId, _msgSender(), false);
     }
 
     /// @notice Claim `holder`'s part of dividend `dividendId` on its behalf; the cash goes to `holder` (or
-    /// to the wallet it was recovered to), never to the caller.
+    /// to the wallet it was recovered to), never to the caller. Only that wallet or the paying agent
+    /// (SUPPLY_ROLE) may call it.
     function claimDividendFor(uint256 dividendId, address holder) public virtual returns (uint256) {
-        return _claimDividend(dividendId, holder);
+        return _claimDividend(dividendId, holder, true);
+    }
+
+    /// @notice Return {sweepableDividend} to the account that declared the dividend (SUPPLY_ROLE; not
+    /// while paused). Returns the amount.
+    function sweepDividend(uint256 dividendId) public virtual onlyRole(SUPPLY_ROLE) returns (uint256 amount) {
+        if (paused()) revert EnforcedPause();
+        amount = sweepableDividend(dividendId);
+        if (amount == 0) revert StockTokenNothingToSweep(dividendId);
+        Dividend storage d = _dividends[dividendId];
+        d.owed = 0;
+        address declarer = d.declarer;
+        emit DividendSwept(dividendId, declarer, amount);
+        _currency.safeTransfer(declarer, amount);
     }
 
     // ================================================================ internals
 
-    function _claimDividend(uint256 dividendId, address holder) internal virtual returns (uint256 amount) {
+    function _claimDividend(uint256 dividendId, address holder, bool onBehalf) internal virtual returns (uint256 amount) {
         Dividend memory d = _dividend(dividendId);
         if (d.recordDate > block.timestamp) revert StockTokenRecordDateNotReached(dividendId, d.recordDate);
+        uint256 deadline = _deadline(d);
+        if (block.timestamp >= deadline) revert StockTokenDividendExpired(dividendId, deadline);
         if (_claimed[dividendId][holder]) revert StockTokenDividendAlreadyClaimed(dividendId, holder);
-        amount = _entitlement(d, holder);
+        (uint256 raw, uint32 investor) = _rawBalanceAtRecord(holder, d.recordId);
+        amount = _share(d, raw);
         if (amount == 0) revert StockTokenNothingToClaim(dividendId, holder);
+        address payee = _payee(holder, investor, onBehalf);
         _claimed[dividendId][holder] = true;
-        address payee = _payee(holder);
+        // The shares of all holders add up to at most the amount: no underflow.
+        _dividends[dividendId].owed = d.owed - uint128(amount);
         emit DividendClaimed(dividendId, holder, payee, amount);
         _currency.safeTransfer(payee, amount);
     }
 
-    /// @dev Pro rata of raw units at the record date, so that fractions of shares count too.
-    function _entitlement(Dividend memory d, address holder) private view returns (uint256) {
+    /// @dev The part of dividend `d` earned by `raw` units held at the record date: pro rata of raw
+    /// units, so that fractions of shares count too (rounded down).
+    function _share(Dividend memory d, uint256 raw) private view returns (uint256) {
         uint256 supply = _rawSupplyAtRecord(d.recordId);
-        return supply == 0 ? 0 : Math.mulDiv(_rawBalanceAtRecord(holder, d.recordId), d.amount, supply);
+        return supply == 0 ? 0 : Math.mulDiv(raw, d.amount, supply);
+    }
+
+    /// @dev When dividend `d` stops being claimable.
+    function _deadline(Dividend memory d) private view returns (uint256) {
+        return _claimPeriod == 0 ? type(uint256).max : uint256(d.recordDate) + _claimPeriod;
     }
 
     function _dividend(uint256 dividendId) private view returns (Dividend memory) {

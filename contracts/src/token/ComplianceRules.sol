@@ -35,6 +35,8 @@ abstract contract ComplianceRules is AccessControl {
     uint8 internal constant _LOCKUP_ACTIVE = 10;
     uint8 internal constant _RECEIVER_NOT_ACCREDITED = 11;
     uint8 internal constant _INSUFFICIENT_BALANCE = 12;
+    uint8 internal constant _SENDER_WALLET_RELINKED = 13;
+    uint8 internal constant _RECEIVER_WALLET_RELINKED = 14;
 
     uint16 private constant _MAX_COUNTRY = 999;
 
@@ -98,16 +100,17 @@ abstract contract ComplianceRules is AccessControl {
     }
 
     // ---------------------------------------------------------------- compliance officer actions
+    // Exposed, behind COMPLIANCE_ROLE, by the token's administration module (see RegulatedTokenAdmin).
 
-    /// @notice Set how the country list is read: 0 no country rule, 1 allow list, 2 block list.
-    function setCountryRule(uint8 mode) public virtual onlyRole(COMPLIANCE_ROLE) {
+    /// @dev Set how the country list is read: 0 no country rule, 1 allow list, 2 block list.
+    function _setCountryRule(uint8 mode) internal virtual {
         if (mode > _COUNTRY_RULE_BLOCK_LIST) revert ComplianceInvalidCountryRule(mode);
         _setConfig(_getConfig().withCountryMode(mode));
         emit CountryRuleChanged(mode);
     }
 
-    /// @notice Put `countries` on the country list (`listed`) or take them off.
-    function setCountries(uint16[] calldata countries, bool listed) public virtual onlyRole(COMPLIANCE_ROLE) {
+    /// @dev Put `countries` on the country list (`listed`) or take them off.
+    function _setCountries(uint16[] calldata countries, bool listed) internal virtual {
         for (uint256 i = 0; i < countries.length; ++i) {
             uint16 country = countries[i];
             if (country == 0 || country > _MAX_COUNTRY) revert ComplianceInvalidCountry(country);
@@ -118,27 +121,27 @@ abstract contract ComplianceRules is AccessControl {
         }
     }
 
-    /// @notice At most `maxInvestors` distinct investors may hold the token; 0 removes the limit.
-    /// @dev Lowering it below the current count only stops new investors from coming in.
-    function setMaxInvestors(uint32 maxInvestors) public virtual onlyRole(COMPLIANCE_ROLE) {
+    /// @dev At most `maxInvestors` distinct investors may hold the token; 0 removes the limit. Lowering
+    /// it below the current count only stops new investors from coming in.
+    function _setMaxInvestors(uint32 maxInvestors) internal virtual {
         _setConfig(_getConfig().withMaxInvestors(maxInvestors));
         emit MaxInvestorsChanged(maxInvestors);
     }
 
-    /// @notice Each investor may hold at most `maxBalance` tokens over all its wallets; 0 removes the limit.
-    function setMaxBalancePerInvestor(uint256 maxBalance) public virtual onlyRole(COMPLIANCE_ROLE) {
+    /// @dev Each investor may hold at most `maxBalance` tokens over all its wallets; 0 removes the limit.
+    function _setMaxBalancePerInvestor(uint256 maxBalance) internal virtual {
         _setConfig(_getConfig().withMaxBalance(_toRawChecked(maxBalance)));
         emit MaxBalancePerInvestorChanged(maxBalance);
     }
 
-    /// @notice Forbid transfers (not mints) until `lockupUntil`; 0 removes the lock-up.
-    function setLockup(uint40 lockupUntil) public virtual onlyRole(COMPLIANCE_ROLE) {
+    /// @dev Forbid transfers (not mints) until `lockupUntil`; 0 removes the lock-up.
+    function _setLockup(uint40 lockupUntil) internal virtual {
         _setConfig(_getConfig().withLockupUntil(lockupUntil));
         emit LockupChanged(lockupUntil);
     }
 
-    /// @notice Only investors flagged accredited in the identity registry may receive the token.
-    function setAccreditedOnly(bool accreditedOnly) public virtual onlyRole(COMPLIANCE_ROLE) {
+    /// @dev Only investors flagged accredited in the identity registry may receive the token.
+    function _setAccreditedOnly(bool accreditedOnly) internal virtual {
         _setConfig(_getConfig().withAccreditedOnly(accreditedOnly));
         emit AccreditedOnlyChanged(accreditedOnly);
     }

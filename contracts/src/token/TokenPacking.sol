@@ -3,56 +3,99 @@ pragma solidity 0.8.37;
 
 /// @title TokenAccount
 /// @notice Layout of a regulated token's per-account storage word.
-/// @dev bits 0-79 balance, 80-159 frozen amount, 160-239 investor balance (the sum over the investor's
-/// wallets; meaningful only in the word of the investor's key wallet), bit 240 account frozen,
-/// 241-255 the record epoch of the last balance change. Amounts are in raw units and never exceed
-/// {MAX_AMOUNT}; callers check before packing.
+/// @dev bits 0-79 balance, 80-159 investor balance (the sum over the investor's wallets; meaningful
+/// only in the word of the investor's key wallet), 160-191 holding investor (kyc mode: the investor
+/// whose tokens the balance is, fixed when the balance last rose from zero), bit 192 account frozen,
+/// bit 193 "has frozen tokens" (the amount itself is kept apart, so that the common transfer does not
+/// read it), 194-209 the record epoch of the last balance change, 210-225 the number of balance
+/// checkpoints. Amounts are in raw units and never exceed {MAX_AMOUNT}; callers check before packing.
 library TokenAccount {
     uint256 internal constant MAX_AMOUNT = type(uint80).max;
 
-    uint256 private constant _FROZEN_SHIFT = 80;
-    uint256 private constant _INVESTOR_SHIFT = 160;
-    uint256 private constant _FLAG_SHIFT = 240;
-    uint256 private constant _EPOCH_SHIFT = 241;
+    uint256 private constant _INVESTOR_SHIFT = 80;
+    uint256 private constant _HOLDER_SHIFT = 160;
+    uint256 private constant _FROZEN_FLAG = 1 << 192;
+    uint256 private constant _FROZEN_TOKENS_FLAG = 1 << 193;
+    uint256 private constant _EPOCH_SHIFT = 194;
+    uint256 private constant _CHECKPOINTS_SHIFT = 210;
 
     function balance(uint256 word) internal pure returns (uint256) {
         return word & MAX_AMOUNT;
-    }
-
-    function frozen(uint256 word) internal pure returns (uint256) {
-        return (word >> _FROZEN_SHIFT) & MAX_AMOUNT;
     }
 
     function investorBalance(uint256 word) internal pure returns (uint256) {
         return (word >> _INVESTOR_SHIFT) & MAX_AMOUNT;
     }
 
+    function holder(uint256 word) internal pure returns (uint32) {
+        return uint32(word >> _HOLDER_SHIFT);
+    }
+
     function isFrozen(uint256 word) internal pure returns (bool) {
-        return (word >> _FLAG_SHIFT) & 1 != 0;
+        return word & _FROZEN_FLAG != 0;
+    }
+
+    function hasFrozenTokens(uint256 word) internal pure returns (bool) {
+        return word & _FROZEN_TOKENS_FLAG != 0;
     }
 
     function lastEpoch(uint256 word) internal pure returns (uint256) {
-        return word >> _EPOCH_SHIFT;
+        return uint16(word >> _EPOCH_SHIFT);
+    }
+
+    function checkpoints(uint256 word) internal pure returns (uint256) {
+        return uint16(word >> _CHECKPOINTS_SHIFT);
     }
 
     function withBalance(uint256 word, uint256 value) internal pure returns (uint256) {
         return (word & ~MAX_AMOUNT) | value;
     }
 
-    function withFrozen(uint256 word, uint256 value) internal pure returns (uint256) {
-        return (word & ~(MAX_AMOUNT << _FROZEN_SHIFT)) | (value << _FROZEN_SHIFT);
-    }
-
     function withInvestorBalance(uint256 word, uint256 value) internal pure returns (uint256) {
         return (word & ~(MAX_AMOUNT << _INVESTOR_SHIFT)) | (value << _INVESTOR_SHIFT);
     }
 
-    function withFrozenFlag(uint256 word, bool flag) internal pure returns (uint256) {
-        return (word & ~(uint256(1) << _FLAG_SHIFT)) | ((flag ? uint256(1) : 0) << _FLAG_SHIFT);
+    function withHolder(uint256 word, uint32 investorId) internal pure returns (uint256) {
+        return (word & ~(uint256(type(uint32).max) << _HOLDER_SHIFT)) | (uint256(investorId) << _HOLDER_SHIFT);
     }
 
-    function withLastEpoch(uint256 word, uint256 epoch) internal pure returns (uint256) {
-        return (word & ((uint256(1) << _EPOCH_SHIFT) - 1)) | (epoch << _EPOCH_SHIFT);
+    function withFrozenFlag(uint256 word, bool flag) internal pure returns (uint256) {
+        return flag ? word | _FROZEN_FLAG : word & ~_FROZEN_FLAG;
+    }
+
+    function withFrozenTokensFlag(uint256 word, bool flag) internal pure returns (uint256) {
+        return flag ? word | _FROZEN_TOKENS_FLAG : word & ~_FROZEN_TOKENS_FLAG;
+    }
+
+    /// @dev `word` with its record epoch set to `epoch` and its checkpoint count to `count`.
+    function withEpoch(uint256 word, uint256 epoch, uint256 count) internal pure returns (uint256) {
+        return (word & ((uint256(1) << _EPOCH_SHIFT) - 1)) | (epoch << _EPOCH_SHIFT) | (count << _CHECKPOINTS_SHIFT);
+    }
+}
+
+/// @title TokenCheckpoint
+/// @notice Layout of a balance (or supply) checkpoint: what an account held over a run of record ids.
+/// @dev bits 0-15 first record id covered, 16-31 first record id not covered, 32-63 the holding
+/// investor over that run (0 for the supply, and in open mode), 64-143 the raw amount.
+library TokenCheckpoint {
+    function pack(uint256 firstId, uint256 endId, uint32 investorId, uint256 raw) internal pure returns (uint256) {
+        return firstId | (endId << 16) | (uint256(investorId) << 32) | (raw << 64);
+    }
+
+    function first(uint256 checkpoint) internal pure returns (uint256) {
+        return uint16(checkpoint);
+    }
+
+    function end(uint256 checkpoint) internal pure returns (uint256) {
+        return uint16(checkpoint >> 16);
+    }
+
+    function investor(uint256 checkpoint) internal pure returns (uint32) {
+        return uint32(checkpoint >> 32);
+    }
+
+    function amount(uint256 checkpoint) internal pure returns (uint256) {
+        return checkpoint >> 64;
     }
 }
 
