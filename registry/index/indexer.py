@@ -481,10 +481,13 @@ class Indexer:
         self, session: Session, followed: Sequence[_Followed], logs: Sequence[DecodedLog], first: int
     ) -> None:
         """Store ``logs`` and apply them to the projections; seed registries that start at genesis."""
+        contracts = {c.address: c for c in followed}
+        # A contract's logs before its first block are not its own (the catalogue says it did not exist):
+        # leaving them out keeps this step and a catch-up from the first block in agreement.
+        logs = [log for log in logs if log.block_number > contracts[log.address].synced_block]
         by_address: dict[str, list[DecodedLog]] = defaultdict(list)
         for log in logs:
             by_address[log.address].append(log)
-        contracts = {c.address: c for c in followed}
         rows = VersionedRows(session)
         for contract in followed:
             if (
@@ -564,13 +567,14 @@ class Indexer:
         start = contract.synced_block + 1
         end = min(tip, start + _BACKFILL_RANGE - 1)
         with self.db.read() as session:
-            hashes = dict(
-                session.execute(
+            hashes = {
+                number: block_hash
+                for number, block_hash in session.execute(
                     select(Block.number, Block.hash).where(
                         Block.chain == self.chain, Block.number >= start, Block.number <= end
                     )
-                ).tuples()
-            )
+                )
+            }
         raw = self._request(
             "eth_getLogs", [{"address": [contract.address], "fromBlock": hex(start), "toBlock": hex(end)}]
         )
@@ -611,13 +615,14 @@ class Indexer:
         while top >= 0:
             low = max(0, top - _WALK_BATCH + 1)
             with self.db.read() as session:
-                local = dict(
-                    session.execute(
+                local = {
+                    number: block_hash
+                    for number, block_hash in session.execute(
                         select(Block.number, Block.hash).where(
                             Block.chain == self.chain, Block.number >= low, Block.number <= top
                         )
-                    ).tuples()
-                )
+                    )
+                }
             remote = self._batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(low, top + 1)])
             for number in range(top, low - 1, -1):
                 raw = remote[number - low]
