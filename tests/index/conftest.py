@@ -53,7 +53,8 @@ def postgres_database() -> Iterator[str]:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except SQLAlchemyError as exc:
-        reason = f"PostgreSQL at {server.render_as_string(hide_password=True)} is unreachable: {exc.__class__.__name__}"
+        where = server.render_as_string(hide_password=True)
+        reason = f"PostgreSQL at {where} is unreachable: {exc.__class__.__name__}"
         if _require_postgres():
             pytest.fail(f"{reason}, and REGISTRY_TEST_REQUIRE_POSTGRES=1 requires it")
         pytest.skip(f"{reason} (set REGISTRY_TEST_POSTGRES_URL, or REGISTRY_TEST_REQUIRE_POSTGRES=1 to fail)")
@@ -76,8 +77,10 @@ def postgres_url(postgres_database: str) -> Iterator[str]:
     with engine.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield make_url(postgres_database).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
+        yield (
+            make_url(postgres_database)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
         )
     finally:
         with engine.connect() as connection:
@@ -110,7 +113,7 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def fresh_db(tmp_path: Path) -> Callable[[], Database]:
+def fresh_db(tmp_path: Path) -> Iterator[Callable[[], Database]]:
     """``fresh_db()``: another empty SQLite index (for re-indexing the same chain from scratch)."""
     opened: list[Database] = []
 
@@ -119,7 +122,7 @@ def fresh_db(tmp_path: Path) -> Callable[[], Database]:
         opened.append(database)
         return database
 
-    yield _make  # type: ignore[misc]
+    yield _make
     for database in opened:
         database.close()
 
@@ -148,7 +151,9 @@ class Chain:
         return self.w3.eth.wait_for_transaction_receipt(tx_hash)
 
     def deploy(self, name: str, *args: Any, sender: LocalAccount | None = None) -> tuple[Contract, int]:
-        contract, receipt = deploy_with_receipt(self.w3, name, *args, sender=(sender or self.accounts[0]).address)
+        contract, receipt = deploy_with_receipt(
+            self.w3, name, *args, sender=(sender or self.accounts[0]).address
+        )
         return contract, int(receipt["blockNumber"])
 
     def indexer(self, db: Database, **options: Any) -> Indexer:
@@ -194,7 +199,9 @@ def permissioned(chain_settings: Settings) -> Iterator[Chain]:
 # ---------------------------------------------------------------------------------------------- assets
 
 
-def catalogue_asset(db: Database, chain: Chain, contract: Contract, block: int, kind: str, **fields: Any) -> AssetRecord:
+def catalogue_asset(
+    db: Database, chain: Chain, contract: Contract, block: int, kind: str, **fields: Any
+) -> AssetRecord:
     """Catalogue ``contract`` (deployed at ``block``) as a ``kind`` asset of ``chain``."""
     kyc = fields.pop("identity_registry", None)
     with db.write() as session:
@@ -221,8 +228,13 @@ def deploy_cash(chain: Chain) -> tuple[Contract, int]:
 def deploy_stock(chain: Chain, cash: Contract, *, kyc: bool) -> tuple[Contract, int]:
     registry = IDENTITY_REGISTRY_ADDRESS if kyc else "0x" + "00" * 20
     return chain.deploy(
-        "StockToken", "Test Shares", "SHR", cash.address, chain.accounts[0].address,
-        Web3.to_checksum_address(registry), kyc,
+        "StockToken",
+        "Test Shares",
+        "SHR",
+        cash.address,
+        chain.accounts[0].address,
+        Web3.to_checksum_address(registry),
+        kyc,
     )
 
 

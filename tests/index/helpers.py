@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from web3.contract import Contract
 
 from registry.index import Database, Indexer, catalogue, queries
@@ -20,7 +21,16 @@ from registry.index.models import (
 )
 from registry.index.versioned import chain_condition
 
-DERIVED = (Block, Event, Split, IndexerState, ContractCursor, Intervention, ValidatorChange, *VERSIONED_MODELS)
+DERIVED: tuple[type[Any], ...] = (
+    Block,
+    Event,
+    Split,
+    IndexerState,
+    ContractCursor,
+    Intervention,
+    ValidatorChange,
+    *VERSIONED_MODELS,
+)
 """Every table the indexer writes."""
 
 
@@ -29,10 +39,20 @@ def dump(db: Database, chain: str) -> dict[str, list[tuple[Any, ...]]]:
     tables: dict[str, list[tuple[Any, ...]]] = {}
     with db.read() as session:
         for model in DERIVED:
-            columns = [c for c in model.__table__.columns if c.key != "id"]  # type: ignore[attr-defined]
+            columns = [c for c in model.__table__.columns if c.key != "id"]
             rows = session.execute(select(*columns).where(chain_condition(model, chain))).all()
             tables[model.__tablename__] = sorted((tuple(row) for row in rows), key=repr)
     return tables
+
+
+def wipe_derived(db: Database) -> None:
+    """Delete every row the indexers wrote (the catalogue stays)."""
+    from registry.index.models import Chain
+
+    with db.write() as session:
+        models: list[type[Any]] = [*DERIVED, Chain]
+        for model in models:
+            session.execute(delete(model))
 
 
 def copy_catalogue(source: Database, target: Database) -> None:
@@ -68,18 +88,21 @@ def copy_catalogue(source: Database, target: Database) -> None:
             )
 
 
-def assert_equals_fresh_index(db: Database, indexer: Indexer, fresh: Database) -> None:
-    """The index equals what a second indexer writes into ``fresh`` (empty) from the same chain."""
+def assert_equals_fresh_index(db: Database, indexer: Indexer, fresh: Database, *, copy: bool = True) -> None:
+    """The index equals what a second indexer writes into ``fresh`` (no derived rows) from the same
+    chain; ``copy`` catalogues the same contracts there first."""
     head = dump(db, indexer.chain)["indexer_state"][0][1]
-    copy_catalogue(db, fresh)
-    Indexer(fresh, indexer.chain, indexer.w3, governance=indexer._governance,
-            validator_votes=indexer._votes).sync(to_block=head)
+    if copy:
+        copy_catalogue(db, fresh)
+    Indexer(
+        fresh, indexer.chain, indexer.w3, governance=indexer._governance, validator_votes=indexer._votes
+    ).sync(to_block=head)
     ours, theirs = dump(db, indexer.chain), dump(fresh, indexer.chain)
     for table in ours:
         assert ours[table] == theirs[table], f"table {table} differs from a fresh re-index"
 
 
-def assert_matches_contract(db: Database, asset_id: str, token: Contract, wallets: list[str]) -> None:
+def assert_matches_contract(db: Database, asset_id: str, token: Contract, wallets: Sequence[str]) -> None:
     """The index's cap table now equals what the contract says, wallet by wallet, and its supply."""
     with db.read() as session:
         entries: dict[str, queries.CapTableEntry] = {}
@@ -95,10 +118,12 @@ def assert_matches_contract(db: Database, asset_id: str, token: Contract, wallet
         assert (entry.balance if entry else 0) == balance, f"balance of {wallet}"
         if regulated and entry is not None:
             assert entry.frozen == token.functions.getFrozenTokens(wallet).call(block_identifier=block)
-            assert entry.account_frozen == token.functions.isAccountFrozen(wallet).call(block_identifier=block)
+            assert entry.account_frozen == token.functions.isAccountFrozen(wallet).call(
+                block_identifier=block
+            )
     with db.read() as session:
         for wallet in wallets:
-            # Holders without a positive raw balance are not in the cap table; their frozen state still is indexed.
+            # Wallets without a positive raw balance are not in the cap table; their frozen state is indexed.
             if wallet in entries or not regulated:
                 continue
             holding = _holding_now(session, asset_id, wallet)
@@ -113,6 +138,8 @@ def _holding_now(session: Any, asset_id: str, wallet: str) -> tuple[int, bool] |
     from registry.index.models import FOREVER, Holding
 
     row = session.scalars(
-        select(Holding).where(Holding.asset_id == asset_id, Holding.wallet == wallet, Holding.block_to == FOREVER)
+        select(Holding).where(
+            Holding.asset_id == asset_id, Holding.wallet == wallet, Holding.block_to == FOREVER
+        )
     ).first()
     return None if row is None else (row.frozen_raw, row.account_frozen)

@@ -79,7 +79,9 @@ def test_splits_scale_balances_without_transfers_and_recovery_moves_fractions(
     assert_equals_fresh_index(db, indexer, fresh_db())
 
 
-def test_the_cap_table_at_a_past_block_is_the_contracts_balance_then(db: Database, permissionless: Chain) -> None:
+def test_the_cap_table_at_a_past_block_is_the_contracts_balance_then(
+    db: Database, permissionless: Chain
+) -> None:
     chain = permissionless
     admin, a, b = chain.accounts[:3]
     _, stock, asset = _stock_setup(chain, db)
@@ -163,7 +165,7 @@ def test_a_contract_catalogued_after_its_deployment_block_is_a_clear_error(
 ) -> None:
     chain = permissionless
     admin, a, b = chain.accounts[:3]
-    cash, block = deploy_cash(chain)
+    cash, _ = deploy_cash(chain)
     chain.send(cash.functions.mint(a.address, 9), admin)
     chain.send(cash.functions.transfer(b.address, 4), a)
     catalogue_asset(db, chain, cash, chain.w3.eth.block_number, "cash")
@@ -180,7 +182,9 @@ def test_another_chain_under_the_same_name_is_refused(
 
     chain = permissionless
     chain.indexer(sqlite_db).sync()
-    other = open_chain("permissionless", chain_settings.model_copy(update={"permissionless_chain_id": 771_077}))
+    other = open_chain(
+        "permissionless", chain_settings.model_copy(update={"permissionless_chain_id": 771_077})
+    )
     try:
         with pytest.raises(ChainMismatchError, match="another chain"):
             other.indexer(sqlite_db).sync()
