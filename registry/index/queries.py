@@ -23,7 +23,7 @@ from decimal import Context, Decimal
 from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from registry.errors import BlockNotIndexedError, InvalidCursorError, InvalidInputError, StaleCursorError
@@ -358,12 +358,14 @@ def _holders_at(
 ) -> list[Holding]:
     """Up to ``count`` positive holdings at ``block`` after ``after``, largest first.
 
-    Two ordered queries merged: the versions still open (an ordered scan of their index, which stops
+    Two ordered parts, merged and ordered again by the database (so that the order and the cursor's
+    comparisons use one collation): the versions still open (an ordered scan of their index that stops
     after ``count`` rows) and the versions closed after ``block`` (few when the block is recent).
     """
+    order = (Holding.balance_raw.desc(), Holding.wallet)
 
-    def page(condition: Any) -> list[Holding]:
-        query = select(Holding).where(
+    def part(condition: Any) -> Any:
+        query = select(Holding.id).where(
             Holding.asset_id == asset_id, Holding.block_from <= block, Holding.balance_raw > 0, condition
         )
         if after is not None:
@@ -373,12 +375,14 @@ def _holders_at(
                     and_(Holding.balance_raw == after[0], Holding.wallet > after[1]),
                 )
             )
-        return list(session.scalars(query.order_by(Holding.balance_raw.desc(), Holding.wallet).limit(count)))
+        return select(query.order_by(*order).limit(count).subquery().c.id)
 
-    open_rows = page(Holding.block_to == FOREVER)
-    closed_rows = page(and_(Holding.block_to > block, Holding.block_to != FOREVER))
-    merged = sorted(open_rows + closed_rows, key=lambda h: (-h.balance_raw, h.wallet))
-    return merged[:count]
+    ids = union_all(
+        part(Holding.block_to == FOREVER), part(and_(Holding.block_to > block, Holding.block_to != FOREVER))
+    ).subquery()
+    return list(
+        session.scalars(select(Holding).where(Holding.id.in_(select(ids.c.id))).order_by(*order).limit(count))
+    )
 
 
 def _investors_of(
