@@ -33,7 +33,7 @@ def test_cap_table_pages_stay_at_their_block_while_the_chain_moves(
     admin, *holders = chain.accounts
     cash, block = deploy_cash(chain)
     asset = catalogue_asset(db, chain, cash, block, "cash")
-    amounts = [5, 9, 9, 9, 2, 7, 1]  # ties are ordered by wallet
+    amounts = [5, 9, 9, 9, 2, 7, 1]  # ties are ordered by wallet, descending
     for holder, amount in zip(holders, amounts, strict=True):
         chain.send(cash.functions.mint(holder.address, amount), admin)
     indexer = chain.indexer(db)
@@ -42,7 +42,9 @@ def test_cap_table_pages_stay_at_their_block_while_the_chain_moves(
         first = queries.cap_table(session, asset.asset_id, limit=3)
         whole = queries.cap_table(session, asset.asset_id, limit=1000)
     assert [e.balance for e in whole.entries] == sorted(amounts, reverse=True)
-    assert [e.wallet for e in whole.entries[:3]] == sorted(e.wallet for e in whole.entries[:3])
+    assert [e.wallet for e in whole.entries[:3]] == sorted(
+        (e.wallet for e in whole.entries[:3]), reverse=True
+    )
     # The chain moves on: balances change and a holder leaves before the next pages are read.
     chain.send(cash.functions.transfer(admin.address, 9), holders[1])
     chain.send(cash.functions.mint(holders[0].address, 100), admin)
@@ -111,6 +113,8 @@ def test_bad_cursors_and_limits_are_refused_with_the_field(db: Database, permiss
         assert caught.value.field == "cursor"
         with pytest.raises(InvalidCursorError, match="not a cursor this index gave out"):
             queries.cap_table(session, asset.asset_id, cursor="not-a-cursor")
+        with pytest.raises(InvalidCursorError, match="not a cursor this index gave out"):
+            queries.cap_table(session, asset.asset_id, cursor=cursor * 100)
         with pytest.raises(InvalidCursorError):
             queries.asset_events(session, asset.asset_id, cursor=cursor)
         for limit in (0, 1001):
