@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:
 from eth_utils.crypto import keccak  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from web3 import Web3  # noqa: E402
 from web3.contract import Contract  # noqa: E402
 from web3.middleware import SignAndSendRawMiddlewareBuilder  # noqa: E402
@@ -165,6 +165,14 @@ def index_chain(built: Built, url: str) -> tuple[Database, str, CatchUp]:
     started = time.perf_counter()
     report = indexer.sync()
     return db, asset.asset_id, CatchUp(time.perf_counter() - started, report.events)
+
+
+def versions(db: Database, asset_id: str) -> int:
+    """How many holding versions the index keeps for the asset."""
+    with db.read() as session:
+        return int(
+            session.scalar(select(func.count()).select_from(Holding).where(Holding.asset_id == asset_id)) or 0
+        )
 
 
 def read_logs_with_web3(built: Built) -> CatchUp:
@@ -347,12 +355,14 @@ def main() -> None:
             catch_up, indexed = catch_up_table(built, databases)
             try:
                 latency = latency_table(built, indexed, args.queries)
+                held = versions(*indexed["SQLite"])
             finally:
                 for db, _ in indexed.values():
                     db.close()
         built.handle.close()
     console.print(catch_up)
     console.print(latency)
+    console.print(f"holding versions in the index: {held:,} ({held / len(built.holders):.1f} per holder)")
 
 
 if __name__ == "__main__":
