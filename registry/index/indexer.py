@@ -52,7 +52,6 @@ from web3.types import RPCEndpoint
 from registry.errors import (
     ChainMismatchError,
     IndexerNodeError,
-    RegistryError,
     ReorgTooDeepError,
 )
 from registry.index.catalogue import KIND_ARTIFACTS
@@ -790,7 +789,7 @@ class IndexFollower:
             try:
                 report = self.indexer.sync()
                 self.last_error = None
-            except (RegistryError, OSError) as exc:
+            except Exception as exc:  # a failing node or database must not end the following: retry
                 logger.exception(
                     "indexing the %s chain failed; trying again at the next block", self.indexer.chain
                 )

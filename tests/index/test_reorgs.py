@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 from web3 import Web3
 from web3.types import RPCEndpoint
 
@@ -229,3 +230,29 @@ def test_validator_changes_and_freezes_are_mirrored_and_follow_a_rollback(
         assert again.block_hash == chain.w3.eth.get_block(again.block_number)["hash"].to_0x_hex()
         assert [i.kind for i in queries.interventions(session, chain.name)] == ["freeze", "rollback"]
     assert_equals_fresh_index(db, indexer, fresh_db())
+
+
+def test_the_follower_outlives_a_failed_sync(sqlite_db: Database, permissioned: Chain) -> None:
+    chain = permissioned
+    admin, a = chain.accounts[:2]
+    cash, block = deploy_cash(chain)
+    catalogue_asset(sqlite_db, chain, cash, block, "cash")
+    indexer = chain.indexer(sqlite_db)
+    real_sync = indexer.sync
+    failures: list[str] = []
+
+    def flaky_sync(to_block: int | None = None) -> Any:
+        if not failures:
+            failures.append("database went away")
+            raise OperationalError("SELECT 1", {}, Exception("database went away"))
+        return real_sync(to_block)
+
+    indexer.sync = flaky_sync  # type: ignore[method-assign]
+    follower = IndexFollower(indexer, chain.handle, interval=60).start()
+    try:
+        chain.send(cash.functions.mint(a.address, 4), admin)
+        assert follower.wait_for(chain.w3.eth.block_number)
+    finally:
+        follower.stop()
+    assert failures == ["database went away"]
+    assert follower.last_error is None
