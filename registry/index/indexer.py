@@ -577,6 +577,16 @@ class Indexer:
                 wallets=[checksum(w) for w in wallets],
             )
 
+    def _stored_hashes(self, low: int, high: int) -> dict[int, str]:
+        """The hashes of the blocks ``low`` to ``high`` the index holds, by number."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Block.number, Block.hash).where(
+                    Block.chain == self.chain, Block.number >= low, Block.number <= high
+                )
+            )
+            return {number: block_hash for number, block_hash in rows}
+
     def _set_cursor(self, session: Session, address: str, block: int) -> None:
         cursor = session.get(ContractCursor, (self.chain, address))
         if cursor is None:
@@ -590,15 +600,7 @@ class Indexer:
         """Index one contract catalogued late, from its first block to the tip, against the stored hashes."""
         start = contract.synced_block + 1
         end = min(tip, start + _BACKFILL_RANGE - 1)
-        with self.db.read() as session:
-            hashes = {
-                number: block_hash
-                for number, block_hash in session.execute(
-                    select(Block.number, Block.hash).where(
-                        Block.chain == self.chain, Block.number >= start, Block.number <= end
-                    )
-                )
-            }
+        hashes = self._stored_hashes(start, end)
         raw = self._request(
             "eth_getLogs", [{"address": [contract.address], "fromBlock": hex(start), "toBlock": hex(end)}]
         )
@@ -638,15 +640,7 @@ class Indexer:
         top = tip
         while top >= 0:
             low = max(0, top - _WALK_BATCH + 1)
-            with self.db.read() as session:
-                local = {
-                    number: block_hash
-                    for number, block_hash in session.execute(
-                        select(Block.number, Block.hash).where(
-                            Block.chain == self.chain, Block.number >= low, Block.number <= top
-                        )
-                    )
-                }
+            local = self._stored_hashes(low, top)
             remote = self._batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(low, top + 1)])
             for number in range(top, low - 1, -1):
                 raw = remote[number - low]

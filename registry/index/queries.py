@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_utils.address import is_address, to_checksum_address
 from sqlalchemy import and_, or_, select
@@ -41,6 +41,8 @@ from registry.index.models import (
     Investor,
     Wallet,
 )
+
+_V = TypeVar("_V", CouponPeriod, Dividend)
 
 MAX_PAGE = 1_000
 """The largest page any query returns."""
@@ -602,28 +604,19 @@ def asset_events(
 
 def coupon_periods(session: Session, asset_id: str, *, block: int | None = None) -> list[CouponPeriod]:
     """A bond's coupon periods as of ``block`` (default: the index's head), by period id."""
-    asset = get_asset(session, asset_id)
-    ref = _resolve(session, asset.chain, block, None)
-    return list(
-        session.scalars(
-            select(CouponPeriod)
-            .where(CouponPeriod.asset_id == asset_id, _at(CouponPeriod, ref.number))
-            .order_by(CouponPeriod.period_id)
-        )
-    )
+    return _versions_at(session, CouponPeriod, asset_id, block, CouponPeriod.period_id)
 
 
 def dividends(session: Session, asset_id: str, *, block: int | None = None) -> list[Dividend]:
     """A stock's dividends as of ``block`` (default: the index's head), by dividend id."""
+    return _versions_at(session, Dividend, asset_id, block, Dividend.dividend_id)
+
+
+def _versions_at(session: Session, model: type[_V], asset_id: str, block: int | None, order: Any) -> list[_V]:
     asset = get_asset(session, asset_id)
     ref = _resolve(session, asset.chain, block, None)
-    return list(
-        session.scalars(
-            select(Dividend)
-            .where(Dividend.asset_id == asset_id, _at(Dividend, ref.number))
-            .order_by(Dividend.dividend_id)
-        )
-    )
+    query = select(model).where(model.asset_id == asset_id, _at(model, ref.number))
+    return list(session.scalars(query.order_by(order)))
 
 
 def interventions(session: Session, chain: str) -> list[Intervention]:
