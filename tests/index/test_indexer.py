@@ -14,7 +14,14 @@ from registry.chain.rpc.provider import EmbeddedProvider
 from registry.errors import ChainMismatchError, IndexerNodeError, ProjectionError
 from registry.index import Database, Indexer, queries
 from registry.index.models import Block, Event, Holding, IndexerState, Split
-from tests.index.conftest import Chain, catalogue_asset, deploy_cash, deploy_stock
+from tests.index.conftest import (
+    Chain,
+    catalogue_asset,
+    deploy_cash,
+    deploy_stock,
+    genesis_registry,
+    second_wallet,
+)
 from tests.index.helpers import assert_equals_fresh_index, assert_matches_contract, dump
 
 
@@ -49,11 +56,14 @@ def test_balances_follow_transfers_mints_burns_freezes_and_forced_transfers(
 
 
 def test_splits_scale_balances_without_transfers_and_recovery_moves_fractions(
-    db: Database, permissionless: Chain, fresh_db: Callable[[], Database]
+    db: Database, permissioned: Chain, fresh_db: Callable[[], Database]
 ) -> None:
-    chain = permissionless
-    admin, a, b, c, d = chain.accounts[:5]
-    _, stock, asset = _stock_setup(chain, db)
+    chain = permissioned  # a recovery stays within one investor: a kyc-mode token
+    admin, a, b, c = chain.accounts[:4]
+    d = second_wallet(chain, a.address, "recovery")
+    cash, _ = deploy_cash(chain)
+    stock, block = deploy_stock(chain, cash, kyc=True)
+    asset = catalogue_asset(db, chain, stock, block, "stock", identity_registry=genesis_registry())
     chain.send(stock.functions.mint(a.address, 7), admin)
     chain.send(stock.functions.mint(b.address, 5), admin)
     chain.send(stock.functions.setFrozenTokens(a.address, 3), admin)

@@ -12,8 +12,15 @@ from web3 import Web3
 from registry.errors import BlockNotIndexedError, InvalidCursorError, InvalidInputError
 from registry.index import Database, queries
 from registry.index.queries import kyc_status
-from tests.contracts.helpers import Clock, terms_tuple
-from tests.index.conftest import Chain, catalogue_asset, deploy_cash, deploy_stock, genesis_registry
+from tests.contracts.helpers import Clock
+from tests.index.conftest import (
+    Chain,
+    catalogue_asset,
+    deploy_bond,
+    deploy_cash,
+    deploy_stock,
+    genesis_registry,
+)
 
 
 def _pages(fetch: Any, limit: int) -> list[list[Any]]:
@@ -238,8 +245,7 @@ def test_coupon_periods_and_dividends_with_what_was_funded_and_claimed(
         "callPrice": 0,
         "callableFrom": 0,
     }
-    zero = "0x" + "00" * 20
-    bond, bond_block = chain.deploy("BondToken", terms_tuple(terms), admin.address, zero, False)
+    bond, bond_block = deploy_bond(chain, terms)
     stock, stock_block = deploy_stock(chain, cash, kyc=False)
     bonds = catalogue_asset(db, chain, bond, bond_block, "bond")
     shares = catalogue_asset(db, chain, stock, stock_block, "stock")
