@@ -4,21 +4,33 @@
     ├── ArtifactError                      a compiled contract cannot be found or read (LookupError)
     ├── ConfigurationError                 a setting is missing or invalid (ValueError)
     ├── InvalidInputError                  an argument is invalid; ``field`` names it (ValueError)
+    │   └── InvalidCursorError             a pagination cursor is malformed or from another query
     ├── KycRegistrationError               the identity registry refuses to register a wallet
-    └── CustodyError                       keys, signing and sending transactions (registry.custody)
-        ├── KeystoreError                  a key file cannot be found, written, read or decrypted
-        │   ├── PassphraseMissingError     REGISTRY_KEYSTORE_PASSPHRASE is unset (also a ConfigurationError)
-        │   ├── WrongPassphraseError       the passphrase does not decrypt a key (PermissionError)
-        │   ├── KeyNotFoundError           no key file for that address or label (LookupError)
-        │   ├── KeyExistsError             a key with that address or label exists already
-        │   └── KeyFileCorruptError        a file of the keystore is not a valid keystore v3 key
-        ├── NoSigningKeyError              custody holds no key for that sender (LookupError)
-        ├── SignedTransactionMismatchError a client's signed transaction is not the one prepared (ValueError)
-        └── TransactionFailedError         a transaction did not do its work; ``description`` says which
-            ├── TransactionRevertedError   it reverted (in the gas estimate: nothing sent; or on chain)
-            ├── SubmissionRejectedError    the node refused it; it never entered a block, its nonce is free
-            ├── TransactionNotLandedError  no receipt by the deadline, or dropped by the node
-            └── BatchIncompleteError       a batch stopped half way; ``outcome`` says item by item
+    ├── CustodyError                       keys, signing and sending transactions (registry.custody)
+    │   ├── KeystoreError                  a key file cannot be found, written, read or decrypted
+    │   │   ├── PassphraseMissingError     REGISTRY_KEYSTORE_PASSPHRASE is unset (also a ConfigurationError)
+    │   │   ├── WrongPassphraseError       the passphrase does not decrypt a key (PermissionError)
+    │   │   ├── KeyNotFoundError           no key file for that address or label (LookupError)
+    │   │   ├── KeyExistsError             a key with that address or label exists already
+    │   │   └── KeyFileCorruptError        a file of the keystore is not a valid keystore v3 key
+    │   ├── NoSigningKeyError              custody holds no key for that sender (LookupError)
+    │   ├── SignedTransactionMismatchError a client's signed transaction is not the one prepared (ValueError)
+    │   └── TransactionFailedError         a transaction did not do its work; ``description`` says which
+    │       ├── TransactionRevertedError   it reverted (in the gas estimate: nothing sent; or on chain)
+    │       ├── SubmissionRejectedError    the node refused it; it never entered a block, its nonce is free
+    │       ├── TransactionNotLandedError  no receipt by the deadline, or dropped by the node
+    │       └── BatchIncompleteError       a batch stopped half way; ``outcome`` says item by item
+    └── RegistryIndexError                 the index database and the indexer (registry.index)
+        ├── DatabaseUnavailableError       the index database cannot be opened or reached
+        ├── SchemaVersionError             the database's schema is unknown to this version (newer)
+        ├── AssetExistsError               the catalogue holds another asset at that address (ValueError)
+        ├── UnknownAssetError              no catalogued asset has that id (LookupError)
+        ├── ChainMismatchError             the node is not the chain the index followed (another genesis)
+        ├── ReorgTooDeepError              no common ancestor among the blocks the index kept
+        ├── IndexerNodeError               the node failed or answered nonsense; the index is unchanged
+        ├── ProjectionError                the events contradict the index (e.g. events are missing)
+        ├── BlockNotIndexedError           a query asks for a block the index does not have (LookupError)
+        └── StaleCursorError               a cursor's block left the canonical chain (a reorganisation)
 
 The chain backends' own tree (``registry.chain.errors.ChainError``) hangs under RegistryError too.
 Each error says what was wrong and what to do about it. No error text ever holds a passphrase or a
@@ -200,3 +212,63 @@ class BatchIncompleteError(TransactionFailedError):
 
 class KycRegistrationError(RegistryError):
     """Raised when the identity registry refuses to register or update a wallet (e.g. a revoked investor)."""
+
+
+# -- index ----------------------------------------------------------------------------------------
+
+
+class InvalidCursorError(InvalidInputError):
+    """Raised when a pagination cursor is not one this index gave out, or was given for another query."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("cursor", message)
+
+
+class RegistryIndexError(RegistryError):
+    """Root of the errors of ``registry.index``: the database, the catalogue, the indexer, the queries."""
+
+
+class DatabaseUnavailableError(RegistryIndexError, ConnectionError):
+    """Raised when the index database cannot be opened or reached (the message hides any password)."""
+
+
+class SchemaVersionError(RegistryIndexError):
+    """Raised when the database carries a schema revision this version of the registry does not know
+    (written by a newer version), or a migration fails; nothing was changed."""
+
+
+class AssetExistsError(RegistryIndexError, ValueError):
+    """Raised when cataloguing an asset whose chain and address the catalogue holds with other data."""
+
+
+class UnknownAssetError(RegistryIndexError, LookupError):
+    """Raised when no catalogued asset has the id (or chain and address) asked for."""
+
+
+class ChainMismatchError(RegistryIndexError):
+    """Raised when the node behind a chain name is not the chain the index followed under that name
+    (another genesis block, or another chain id than the catalogue recorded)."""
+
+
+class ReorgTooDeepError(RegistryIndexError):
+    """Raised when a reorganisation reaches below every block the index kept: no common ancestor."""
+
+
+class IndexerNodeError(RegistryIndexError):
+    """Raised when the node fails a request or answers something inconsistent; the index is unchanged
+    and the next sync starts again from its last indexed block."""
+
+
+class ProjectionError(RegistryIndexError):
+    """Raised when the events contradict what the index holds (a balance would go negative, a claim
+    names a period never created): events are missing, usually because a contract was catalogued with
+    a first block after its deployment. Nothing of the step was written."""
+
+
+class BlockNotIndexedError(RegistryIndexError, LookupError):
+    """Raised when a query asks for a block (or a date) outside what the index holds."""
+
+
+class StaleCursorError(RegistryIndexError):
+    """Raised when a cursor's block is no longer canonical (a rollback or reorganisation replaced it):
+    the pages it continues would mix two histories. Start again without a cursor."""

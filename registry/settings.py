@@ -22,11 +22,15 @@ variable                           meaning
                                    default; a power of two; lower only in tests)
 ``REGISTRY_TRANSACTION_TIMEOUT_SECONDS`` how long custody waits for a sent transaction's receipt
                                    before reporting it as not landed (120 s)
+``REGISTRY_DATABASE_URL``          the index database: a SQLAlchemy URL, ``postgresql://user@host/db``
+                                   (driven by psycopg 3) or ``sqlite:///path``; default: the SQLite
+                                   file ``<data dir>/index.sqlite3``
 =================================  =============================================================
 
-The passphrase is a `pydantic.SecretStr`: it shows as ``**********`` in every repr and log line;
-read it with ``settings.keystore_passphrase.get_secret_value()`` only where a key is encrypted or
-decrypted.
+The passphrase and the database URL (which may hold a password) are `pydantic.SecretStr`: they show
+as ``**********`` in every repr and log line; read the passphrase with
+``settings.keystore_passphrase.get_secret_value()`` only where a key is encrypted or decrypted, and
+the URL with `Settings.index_database_url` only where the database is opened.
 
 An empty value counts as unset.
 """
@@ -84,6 +88,9 @@ class Settings(BaseSettings):
     transaction_timeout_seconds: float = Field(
         default=120.0, gt=0, le=86_400, description="Receipt deadline of a sent transaction."
     )
+    database_url: SecretStr | None = Field(
+        default=None, description="The index database (SQLAlchemy URL); default: SQLite in the data dir."
+    )
 
     @field_validator("keystore_kdf_n")
     @classmethod
@@ -97,6 +104,20 @@ class Settings(BaseSettings):
     def _check_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"a JSON-RPC URL starts with http:// or https://, got {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        scheme = value.get_secret_value().split("://", 1)[0] if "://" in value.get_secret_value() else ""
+        backend = scheme.split("+", 1)[0]
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                f"the index database is PostgreSQL (postgresql://user@host:5432/dbname) or SQLite "
+                f"(sqlite:///path/index.sqlite3); got a URL with scheme {scheme!r}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -115,6 +136,19 @@ class Settings(BaseSettings):
     def keystore_dir(self) -> Path:
         """Folder of the custodial keystore: one keystore v3 file per key."""
         return self.data_dir / "keystore"
+
+    def index_database_url(self) -> str:
+        """The index database's URL: ``REGISTRY_DATABASE_URL``, or the SQLite file in the data directory.
+
+        A ``postgresql://`` (or ``postgres://``) URL is given psycopg 3 as its driver.
+        """
+        if self.database_url is None:
+            return f"sqlite:///{(self.data_dir / 'index.sqlite3').resolve()}"
+        url = self.database_url.get_secret_value()
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        return url
 
     def rpc_url(self, name: ChainName) -> str | None:
         """The external node configured for chain ``name``, if any."""

@@ -18,6 +18,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "REGISTRY_KEYSTORE_PASSPHRASE",
         "REGISTRY_KEYSTORE_KDF_N",
         "REGISTRY_TRANSACTION_TIMEOUT_SECONDS",
+        "REGISTRY_DATABASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -61,3 +62,24 @@ def test_invalid_values_name_the_variable_and_never_show_the_passphrase(
     with pytest.raises(ConfigurationError, match=message) as caught:
         load_settings()
     assert SECRET not in str(caught.value)
+
+
+def test_the_index_database_defaults_to_sqlite_in_the_data_dir(tmp_path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.database_url is None
+    assert settings.index_database_url() == f"sqlite:///{(tmp_path / 'index.sqlite3').resolve()}"
+
+
+def test_a_postgresql_url_gets_psycopg_and_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "postgresql://registry:pw-41x@db.internal:5432/index")
+    settings = load_settings()
+    assert settings.index_database_url() == "postgresql+psycopg://registry:pw-41x@db.internal:5432/index"
+    assert "pw-41x" not in repr(settings)
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "postgres://registry@db/index")
+    assert load_settings().index_database_url() == "postgresql+psycopg://registry@db/index"
+
+
+def test_another_database_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "mysql://root@localhost/index")
+    with pytest.raises(ConfigurationError, match=r"REGISTRY_DATABASE_URL.*PostgreSQL.*'mysql'"):
+        load_settings()
