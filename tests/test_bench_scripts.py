@@ -105,3 +105,24 @@ def test_the_custody_benchmark_measures_every_way_and_every_transfer_lands(
     assert bench_custody.measure_estimate("permissionless", 2) > 0
     created, unlocked = bench_custody.measure_keystore(2)
     assert created > 0 and unlocked > 0
+
+
+def test_the_index_benchmark_indexes_every_log_and_pages_the_holders(tmp_path: Path) -> None:
+    import bench_index
+
+    built = bench_index.build_chain(tmp_path / "data", holders=20, transfers=60, seed=1)
+    try:
+        db, asset_id, result = bench_index.index_chain(built, f"sqlite:///{tmp_path / 'index.sqlite3'}")
+        try:
+            assert result.events == bench_index.read_logs_with_web3(built).events
+            assert result.events >= 20 + 60  # every mint and transfer, plus the role grants
+            page = bench_index.cap_page(db, asset_id, None)
+            assert len(page.entries) == 20 + bench_index.SENDERS
+            assert page.entries[0].balance >= page.entries[-1].balance
+            largest = bench_index.naive_page(db, asset_id, page.block.number)[0]
+            assert largest[0] == page.entries[0].balance_raw
+            assert bench_index.versions(db, asset_id) >= len(page.entries)
+        finally:
+            db.close()
+    finally:
+        built.handle.close()

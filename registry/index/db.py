@@ -164,8 +164,8 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries (one snapshot on PostgreSQL's repeatable read is not needed: each
-        query of `registry.index.queries` pins its block)."""
+        """A session for queries. Each query of `registry.index.queries` pins the block it answers for,
+        so rows the indexer writes meanwhile do not change its answer."""
         with self._read_sessions() as session:
             yield session
 
@@ -221,7 +221,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # deferred and would come too late to take the write lock first.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -231,3 +231,26 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get("registry_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the database in WAL mode (it stays so in the file), waiting for a concurrent opener.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once, without its busy
+    handler, while another connection is switching the same new file; so wait and look again.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)

@@ -81,13 +81,23 @@ class EventSpec:
 
 
 def _checksum_addresses(inputs: tuple[tuple[str, str, bool], ...], args: dict[str, Any]) -> dict[str, Any]:
-    for position, (name, abi_type, _) in enumerate(inputs):
+    """Addresses checksummed, arrays as lists (eth_abi gives tuples)."""
+    for position, (name, abi_type, indexed) in enumerate(inputs):
         key = name or f"arg{position}"
+        if indexed and _is_dynamic(abi_type):
+            continue  # only its hash is in the log
         if abi_type == "address":
             args[key] = checksum(args[key])
-        elif abi_type == "address[]":
-            args[key] = [checksum(a) for a in args[key]]
+        elif abi_type.endswith("]"):
+            args[key] = _as_lists(args[key], abi_type)
     return args
+
+
+def _as_lists(value: Any, abi_type: str) -> Any:
+    if abi_type.endswith("]"):
+        element = abi_type[: abi_type.rfind("[")]
+        return [_as_lists(item, element) for item in value]
+    return checksum(value) if abi_type == "address" else value
 
 
 @dataclass(frozen=True)

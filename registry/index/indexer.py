@@ -52,7 +52,6 @@ from web3.types import RPCEndpoint
 from registry.errors import (
     ChainMismatchError,
     IndexerNodeError,
-    RegistryError,
     ReorgTooDeepError,
 )
 from registry.index.catalogue import KIND_ARTIFACTS
@@ -87,8 +86,14 @@ logger = logging.getLogger(__name__)
 DEFAULT_RANGE = 1_000
 """Blocks fetched per catch-up step (fewer when a step holds many logs)."""
 
+MAX_RANGE = 10_000
+"""The widest range of blocks one step covers."""
+
 MAX_LOGS_PER_STEP = 20_000
 """Above this many logs in a step, the next steps cover fewer blocks."""
+
+HEADER_BATCH = 500
+"""Block headers asked for in one batch request."""
 
 _WALK_BATCH = 32
 _BACKFILL_RANGE = 5_000
@@ -240,14 +245,20 @@ class Indexer:
                     f"block {header.number} does not follow the index's block {header.number - 1}"
                 )
             previous = header.hash
-        logs = self._logs([c.address for c in followed], headers)
+        try:
+            logs = self._logs([c.address for c in followed], headers)
+        except IndexerNodeError:
+            if len(headers) == 1:
+                raise
+            # Nodes cap eth_getLogs (results or range): try again with half the range.
+            self._range = max(1, len(headers) // 2)
+            return True
         if len(logs) > MAX_LOGS_PER_STEP and self._range > 1:
             self._range = max(1, self._range // 2)
         elif len(logs) < MAX_LOGS_PER_STEP // 4:
-            self._range = min(DEFAULT_RANGE * 10, self._range * 2)
-        self._write_step(tip, headers, followed, logs)
+            self._range = min(MAX_RANGE, self._range * 2)
+        report.events += self._write_step(tip, headers, followed, logs)
         report.blocks += len(headers)
-        report.events += len(logs)
         return True
 
     # ------------------------------------------------------------------------------------------ node
@@ -295,7 +306,10 @@ class Indexer:
         return None if raw is None else Header.of(raw)
 
     def _headers(self, start: int, end: int) -> list[Header]:
-        raws = self._batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(start, end + 1)])
+        raws: list[Any] = []
+        for low in range(start, end + 1, HEADER_BATCH):
+            high = min(end, low + HEADER_BATCH - 1)
+            raws += self._batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(low, high + 1)])
         headers = []
         for number, raw in zip(range(start, end + 1), raws, strict=True):
             if raw is None:
@@ -424,9 +438,16 @@ class Indexer:
         if asset.asset_id not in self._initial_scales:
             scale = 1
             if KIND_ARTIFACTS.get(asset.kind) == "StockToken":
-                (scale,) = self._call(
-                    asset.address, "INITIAL_RAW_UNITS_PER_SHARE()", types=[], args=[], out=["uint256"]
-                )
+                try:
+                    (scale,) = self._call(
+                        asset.address, "INITIAL_RAW_UNITS_PER_SHARE()", types=[], args=[], out=["uint256"]
+                    )
+                except IndexerNodeError as exc:
+                    raise IndexerNodeError(
+                        f"asset {asset.asset_id} is catalogued as a stock, but {asset.address} on the "
+                        f"{self.chain} chain does not answer StockToken's INITIAL_RAW_UNITS_PER_SHARE(): "
+                        f"is it a StockToken? ({exc})"
+                    ) from exc
             self._initial_scales[asset.asset_id] = int(scale)
         return self._initial_scales[asset.asset_id]
 
@@ -438,7 +459,7 @@ class Indexer:
         headers: Sequence[Header],
         followed: Sequence[_Followed],
         logs: Sequence[DecodedLog],
-    ) -> None:
+    ) -> int:
         end = headers[-1]
         with self.db.write() as session:
             self._claim_tip(session, tip)
@@ -455,7 +476,7 @@ class Indexer:
                     for h in headers
                 ],
             )
-            self._apply(session, followed, logs, headers[0].number)
+            stored = self._apply(session, followed, logs, headers[0].number)
             for contract in followed:
                 self._set_cursor(session, contract.address, end.number)
             if tip is None:
@@ -466,6 +487,7 @@ class Indexer:
                     .where(IndexerState.chain == self.chain)
                     .values(block_number=end.number, block_hash=end.hash)
                 )
+        return stored
 
     def _claim_tip(self, session: Session, tip: tuple[int, str] | None) -> None:
         """Check, inside the write transaction, that nobody moved the tip since the step began."""
@@ -479,8 +501,9 @@ class Indexer:
 
     def _apply(
         self, session: Session, followed: Sequence[_Followed], logs: Sequence[DecodedLog], first: int
-    ) -> None:
-        """Store ``logs`` and apply them to the projections; seed registries that start at genesis."""
+    ) -> int:
+        """Store ``logs`` and apply them to the projections; seed registries that start at genesis.
+        Returns how many logs were stored."""
         contracts = {c.address: c for c in followed}
         # A contract's logs before its first block are not its own (the catalogue says it did not exist):
         # leaving them out keeps this step and a catch-up from the first block in agreement.
@@ -526,6 +549,7 @@ class Indexer:
             else:
                 apply_registry_logs(rows, self.chain, address, contract_logs)
         rows.flush()
+        return len(logs)
 
     def _seed_genesis_investors(self, rows: VersionedRows, registry: str) -> None:
         """Investors a registry holds in the genesis state (registered without events)."""
@@ -553,6 +577,16 @@ class Indexer:
                 wallets=[checksum(w) for w in wallets],
             )
 
+    def _stored_hashes(self, low: int, high: int) -> dict[int, str]:
+        """The hashes of the blocks ``low`` to ``high`` the index holds, by number."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Block.number, Block.hash).where(
+                    Block.chain == self.chain, Block.number >= low, Block.number <= high
+                )
+            )
+            return {number: block_hash for number, block_hash in rows}
+
     def _set_cursor(self, session: Session, address: str, block: int) -> None:
         cursor = session.get(ContractCursor, (self.chain, address))
         if cursor is None:
@@ -566,15 +600,7 @@ class Indexer:
         """Index one contract catalogued late, from its first block to the tip, against the stored hashes."""
         start = contract.synced_block + 1
         end = min(tip, start + _BACKFILL_RANGE - 1)
-        with self.db.read() as session:
-            hashes = {
-                number: block_hash
-                for number, block_hash in session.execute(
-                    select(Block.number, Block.hash).where(
-                        Block.chain == self.chain, Block.number >= start, Block.number <= end
-                    )
-                )
-            }
+        hashes = self._stored_hashes(start, end)
         raw = self._request(
             "eth_getLogs", [{"address": [contract.address], "fromBlock": hex(start), "toBlock": hex(end)}]
         )
@@ -591,9 +617,9 @@ class Indexer:
             cursor = session.get(ContractCursor, (self.chain, contract.address))
             if (contract.synced_block if cursor is None else cursor.synced_block) != contract.synced_block:
                 raise _ChainMovedError(f"another indexer caught up {contract.address}")
-            self._apply(session, [contract], logs, start)
+            stored = self._apply(session, [contract], logs, start)
             self._set_cursor(session, contract.address, end)
-        return len(logs)
+        return stored
 
     # ------------------------------------------------------------------------------------- reorganisations
 
@@ -614,15 +640,7 @@ class Indexer:
         top = tip
         while top >= 0:
             low = max(0, top - _WALK_BATCH + 1)
-            with self.db.read() as session:
-                local = {
-                    number: block_hash
-                    for number, block_hash in session.execute(
-                        select(Block.number, Block.hash).where(
-                            Block.chain == self.chain, Block.number >= low, Block.number <= top
-                        )
-                    )
-                }
+            local = self._stored_hashes(low, top)
             remote = self._batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(low, top + 1)])
             for number in range(top, low - 1, -1):
                 raw = remote[number - low]
@@ -696,7 +714,7 @@ class Indexer:
                         sequence=data["sequence"],
                         kind=_intervention_kind(data["proposal"]["kind"], message),
                         status=data["status"],
-                        reason=str(message.get("reason", "")),
+                        reason=str(message.get("reason", ""))[:1000],
                         created_at_block=data["createdAtBlock"],
                         executed_at_block=data["executedAtBlock"],
                         signers=sorted(data["signatures"]),
@@ -765,7 +783,7 @@ class IndexFollower:
             try:
                 report = self.indexer.sync()
                 self.last_error = None
-            except (RegistryError, OSError) as exc:
+            except Exception as exc:  # a failing node or database must not end the following: retry
                 logger.exception(
                     "indexing the %s chain failed; trying again at the next block", self.indexer.chain
                 )

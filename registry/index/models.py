@@ -210,8 +210,10 @@ class Holding(Versioned, Base):
 
     __tablename__ = "holdings"
     __table_args__ = (
-        Index(None, "asset_id", "block_to", "balance_raw", "wallet"),
-        Index(None, "asset_id", "wallet", "block_from"),
+        # The cap table at any block: scanned backwards (largest first), it covers the range test, so a
+        # page reads about (page size) x (versions per holder) index entries, whatever the block.
+        Index(None, "asset_id", "balance_raw", "wallet", "block_from", "block_to"),
+        Index(None, "asset_id", "wallet", "block_to"),
         Index(None, "wallet", "block_to"),
     )
     key_columns = ("asset_id", "wallet")

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_utils.address import is_address, to_checksum_address
-from sqlalchemy import and_, or_, select, union_all
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from registry.errors import BlockNotIndexedError, InvalidCursorError, InvalidInputError, StaleCursorError
@@ -41,6 +41,8 @@ from registry.index.models import (
     Investor,
     Wallet,
 )
+
+_V = TypeVar("_V", CouponPeriod, Dividend)
 
 MAX_PAGE = 1_000
 """The largest page any query returns."""
@@ -232,7 +234,13 @@ def _encode_cursor(query: str, subject: str, position: Sequence[Any], block: Blo
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+MAX_CURSOR = 2_000
+"""Longer texts are not cursors of this index (they are refused before decoding)."""
+
+
 def _decode_cursor(cursor: str, query: str, subject: str) -> dict[str, Any]:
+    if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR:
+        raise InvalidCursorError("that is not a cursor this index gave out; pass the next_cursor of a page")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -299,9 +307,9 @@ def cap_table(
     limit: int = 100,
     cursor: str | None = None,
 ) -> CapTablePage:
-    """The holders of ``asset_id`` with a positive raw balance, largest first (then by wallet), as of
-    ``block``, as of the date ``at``, or now (the index's head); a ``cursor`` continues a page at its
-    block.
+    """The holders of ``asset_id`` with a positive raw balance, largest first (ties by wallet, descending),
+    as of ``block``, as of the date ``at``, or now (the index's head); a ``cursor`` continues a page at
+    its block.
 
     Raises:
         UnknownAssetError, InvalidInputError, InvalidCursorError, BlockNotIndexedError, StaleCursorError.
@@ -356,32 +364,21 @@ def cap_table(
 def _holders_at(
     session: Session, asset_id: str, block: int, after: tuple[int, str] | None, count: int
 ) -> list[Holding]:
-    """Up to ``count`` positive holdings at ``block`` after ``after``, largest first.
+    """Up to ``count`` positive holdings at ``block`` after ``after``, largest first (ties: wallet, desc).
 
-    Two ordered parts, merged and ordered again by the database (so that the order and the cursor's
-    comparisons use one collation): the versions still open (an ordered scan of their index that stops
-    after ``count`` rows) and the versions closed after ``block`` (few when the block is recent).
+    One backward scan of the (asset, balance, wallet, block range) index, which holds the range test too:
+    it reads about ``count`` times the versions per holder, whatever the block.
     """
-    order = (Holding.balance_raw.desc(), Holding.wallet)
-
-    def part(condition: Any) -> Any:
-        query = select(Holding.id).where(
-            Holding.asset_id == asset_id, Holding.block_from <= block, Holding.balance_raw > 0, condition
-        )
-        if after is not None:
-            query = query.where(
-                or_(
-                    Holding.balance_raw < after[0],
-                    and_(Holding.balance_raw == after[0], Holding.wallet > after[1]),
-                )
+    query = select(Holding).where(Holding.asset_id == asset_id, _at(Holding, block), Holding.balance_raw > 0)
+    if after is not None:
+        query = query.where(
+            or_(
+                Holding.balance_raw < after[0],
+                and_(Holding.balance_raw == after[0], Holding.wallet < after[1]),
             )
-        return select(query.order_by(*order).limit(count).subquery().c.id)
-
-    ids = union_all(
-        part(Holding.block_to == FOREVER), part(and_(Holding.block_to > block, Holding.block_to != FOREVER))
-    ).subquery()
+        )
     return list(
-        session.scalars(select(Holding).where(Holding.id.in_(select(ids.c.id))).order_by(*order).limit(count))
+        session.scalars(query.order_by(Holding.balance_raw.desc(), Holding.wallet.desc()).limit(count))
     )
 
 
@@ -607,28 +604,19 @@ def asset_events(
 
 def coupon_periods(session: Session, asset_id: str, *, block: int | None = None) -> list[CouponPeriod]:
     """A bond's coupon periods as of ``block`` (default: the index's head), by period id."""
-    asset = get_asset(session, asset_id)
-    ref = _resolve(session, asset.chain, block, None)
-    return list(
-        session.scalars(
-            select(CouponPeriod)
-            .where(CouponPeriod.asset_id == asset_id, _at(CouponPeriod, ref.number))
-            .order_by(CouponPeriod.period_id)
-        )
-    )
+    return _versions_at(session, CouponPeriod, asset_id, block, CouponPeriod.period_id)
 
 
 def dividends(session: Session, asset_id: str, *, block: int | None = None) -> list[Dividend]:
     """A stock's dividends as of ``block`` (default: the index's head), by dividend id."""
+    return _versions_at(session, Dividend, asset_id, block, Dividend.dividend_id)
+
+
+def _versions_at(session: Session, model: type[_V], asset_id: str, block: int | None, order: Any) -> list[_V]:
     asset = get_asset(session, asset_id)
     ref = _resolve(session, asset.chain, block, None)
-    return list(
-        session.scalars(
-            select(Dividend)
-            .where(Dividend.asset_id == asset_id, _at(Dividend, ref.number))
-            .order_by(Dividend.dividend_id)
-        )
-    )
+    query = select(model).where(model.asset_id == asset_id, _at(model, ref.number))
+    return list(session.scalars(query.order_by(order)))
 
 
 def interventions(session: Session, chain: str) -> list[Intervention]:

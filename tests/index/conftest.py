@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils.crypto import keccak
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
+from web3.types import Wei
 
+from registry.artifacts import load_artifact
 from registry.chain.backend import ChainHandle, connect
 from registry.chain.consensus.kyc import IDENTITY_REGISTRY_ADDRESS
 from registry.chain.rpc.provider import EmbeddedProvider, adapt_to_long_extra_data
@@ -225,18 +230,68 @@ def deploy_cash(chain: Chain) -> tuple[Contract, int]:
     return chain.deploy("CashToken", "Test Cash", "CASH", chain.accounts[0].address)
 
 
+def constructor_args(contract: str, values: dict[str, Any]) -> list[Any]:
+    """The constructor arguments of ``contract`` from ``values`` by name (a trailing ``_`` ignored), in the
+    order of its artifact; an argument ``values`` does not name (one a later contract version added, such
+    as a claim period) gets its zero value, so that these tests deploy every version of the contracts."""
+
+    def build(inputs: list[dict[str, Any]], given: dict[str, Any]) -> list[Any]:
+        built: list[Any] = []
+        for item in inputs:
+            name = str(item["name"]).rstrip("_")
+            if item["type"] == "tuple":
+                built.append(tuple(build(item["components"], given.get(name, {}))))
+            else:
+                built.append(given.get(name, _zero(str(item["type"]))))
+        return built
+
+    (constructor,) = [item for item in load_artifact(contract).abi if item["type"] == "constructor"]
+    return build(constructor["inputs"], values)
+
+
+def _zero(abi_type: str) -> Any:
+    if abi_type == "bool":
+        return False
+    if abi_type == "string":
+        return ""
+    if abi_type == "address":
+        return "0x" + "00" * 20
+    return 0
+
+
 def deploy_stock(chain: Chain, cash: Contract, *, kyc: bool) -> tuple[Contract, int]:
     registry = IDENTITY_REGISTRY_ADDRESS if kyc else "0x" + "00" * 20
-    return chain.deploy(
-        "StockToken",
-        "Test Shares",
-        "SHR",
-        cash.address,
-        chain.accounts[0].address,
-        Web3.to_checksum_address(registry),
-        kyc,
-    )
+    values = {
+        "name": "Test Shares",
+        "symbol": "SHR",
+        "currency": cash.address,
+        "admin": chain.accounts[0].address,
+        "identityRegistry": Web3.to_checksum_address(registry),
+        "kyc": kyc,
+    }
+    return chain.deploy("StockToken", *constructor_args("StockToken", values))
 
 
-def genesis_registry() -> str:
+def deploy_bond(chain: Chain, terms: dict[str, Any]) -> tuple[Contract, int]:
+    """An open-mode BondToken with ``terms`` (ERC-7092 fields by name; the admin is account 0)."""
+    values = {"terms": terms, "admin": chain.accounts[0].address, "kyc": False}
+    return chain.deploy("BondToken", *constructor_args("BondToken", values))
+
+
+def second_wallet(chain: Chain, holder: str, label: str) -> LocalAccount:
+    """A new wallet of ``holder``'s investor in the permissioned chain's registry, funded with gas and
+    signed for by ``chain.w3``."""
+    assert chain.operator is not None
+    wallet: LocalAccount = Account.from_key(keccak(text=f"index test wallet {label}"))
+    registry = chain.w3.eth.contract(address=genesis_registry(), abi=load_artifact("IdentityRegistry").abi)
+    investor = registry.functions.investorOf(holder).call()
+    assert chain.send(registry.functions.addWallet(investor, wallet.address), chain.operator)["status"] == 1
+    funding = {"from": chain.accounts[0].address, "to": wallet.address, "value": Wei(10**18)}
+    chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_transaction(funding))  # type: ignore[arg-type]
+    chain.w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build([wallet]), layer=0)
+    return wallet
+
+
+def genesis_registry() -> ChecksumAddress:
+    """The permissioned chain's identity registry, created in genesis."""
     return Web3.to_checksum_address(IDENTITY_REGISTRY_ADDRESS)

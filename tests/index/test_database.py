@@ -106,9 +106,9 @@ def test_a_database_written_by_a_newer_version_is_refused(db_url: str) -> None:
         Database.open(db_url)
 
 
-def test_two_openers_of_a_new_database_at_once_both_succeed(tmp_path: Path) -> None:
+def test_openers_of_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
     def open_it() -> None:
@@ -118,7 +118,7 @@ def test_two_openers_of_a_new_database_at_once_both_succeed(tmp_path: Path) -> N
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -6,9 +6,10 @@ from typing import Any
 
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
+from web3 import Web3
 
 from registry.artifacts import known_contracts, load_artifact
-from registry.index.decoding import DecodedLog, decode_log, event_specs
+from registry.index.decoding import DecodedLog, EventSpec, decode_log, event_specs
 
 ADDRESS = "0x1d00000000000000000000000000000000000001"  # its checksum form is all lowercase
 
@@ -113,3 +114,16 @@ def test_a_log_no_artifact_declares_is_kept_with_its_topics_and_data() -> None:
         _log([transfer, encode(["address"], [ADDRESS]), encode(["address"], [ADDRESS])], b"\x01")
     )
     assert broken.name is None
+
+
+def test_arrays_decode_as_lists_with_checksummed_addresses() -> None:
+    signature = "Batch(address[],uint256[])"
+    spec = EventSpec(
+        "Batch",
+        signature,
+        keccak(text=signature),
+        (("to", "address[]", False), ("amount", "uint256[]", False)),
+    )
+    wallets = ["0x" + "ab" * 20, ADDRESS]
+    args = spec.decode([], encode(["address[]", "uint256[]"], [wallets, [1, 2**200]]))
+    assert args == {"to": [Web3.to_checksum_address(w) for w in wallets], "amount": [1, 2**200]}

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from web3 import Web3
+from web3.types import RPCEndpoint, RPCResponse
 
-from registry.errors import ChainMismatchError, ProjectionError
+from registry.chain.rpc.provider import EmbeddedProvider
+from registry.errors import ChainMismatchError, IndexerNodeError, ProjectionError
 from registry.index import Database, Indexer, queries
 from registry.index.models import Block, Event, Holding, IndexerState, Split
-from tests.index.conftest import Chain, catalogue_asset, deploy_cash, deploy_stock
+from tests.index.conftest import (
+    Chain,
+    catalogue_asset,
+    deploy_cash,
+    deploy_stock,
+    genesis_registry,
+    second_wallet,
+)
 from tests.index.helpers import assert_equals_fresh_index, assert_matches_contract, dump
 
 
@@ -45,11 +56,14 @@ def test_balances_follow_transfers_mints_burns_freezes_and_forced_transfers(
 
 
 def test_splits_scale_balances_without_transfers_and_recovery_moves_fractions(
-    db: Database, permissionless: Chain, fresh_db: Callable[[], Database]
+    db: Database, permissioned: Chain, fresh_db: Callable[[], Database]
 ) -> None:
-    chain = permissionless
-    admin, a, b, c, d = chain.accounts[:5]
-    _, stock, asset = _stock_setup(chain, db)
+    chain = permissioned  # a recovery stays within one investor: a kyc-mode token
+    admin, a, b, c = chain.accounts[:4]
+    d = second_wallet(chain, a.address, "recovery")
+    cash, _ = deploy_cash(chain)
+    stock, block = deploy_stock(chain, cash, kyc=True)
+    asset = catalogue_asset(db, chain, stock, block, "stock", identity_registry=genesis_registry())
     chain.send(stock.functions.mint(a.address, 7), admin)
     chain.send(stock.functions.mint(b.address, 5), admin)
     chain.send(stock.functions.setFrozenTokens(a.address, 3), admin)
@@ -192,3 +206,45 @@ def test_another_chain_under_the_same_name_is_refused(
         other.handle.close()
     # The index of the first chain is untouched.
     assert len(dump(sqlite_db, "permissionless")["blocks"]) == chain.w3.eth.block_number + 1
+
+
+class _CappedLogs(EmbeddedProvider):
+    """A node that refuses eth_getLogs over more than ``span`` blocks, as public nodes cap it."""
+
+    span = 3
+    refused = 0
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method == "eth_getLogs" and "fromBlock" in params[0]:
+            width = int(params[0]["toBlock"], 16) - int(params[0]["fromBlock"], 16) + 1
+            if width > self.span:
+                type(self).refused += 1
+                return {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "error": {"code": -32005, "message": "block range too wide"},
+                }
+        return super().make_request(method, params)
+
+
+def test_a_node_that_caps_log_ranges_is_asked_for_smaller_ones(db: Database, permissionless: Chain) -> None:
+    chain = permissionless
+    admin, a = chain.accounts[:2]
+    cash, block = deploy_cash(chain)
+    asset = catalogue_asset(db, chain, cash, block, "cash")
+    for amount in range(1, 9):
+        chain.send(cash.functions.mint(a.address, amount), admin)
+    assert chain.handle.embedded is not None
+    capped = Web3(_CappedLogs(chain.handle.embedded))
+    report = Indexer(db, chain.name, capped).sync()
+    assert _CappedLogs.refused > 0
+    assert report.head_number == chain.w3.eth.block_number
+    assert_matches_contract(db, asset.asset_id, cash, [a.address])
+
+
+def test_an_asset_catalogued_as_the_wrong_kind_is_named(db: Database, permissionless: Chain) -> None:
+    chain = permissionless
+    cash, block = deploy_cash(chain)
+    catalogue_asset(db, chain, cash, block, "stock")  # a cash token is no StockToken
+    with pytest.raises(IndexerNodeError, match=r"catalogued as a stock.*is it a StockToken"):
+        chain.indexer(db).sync()

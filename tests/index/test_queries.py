@@ -12,8 +12,15 @@ from web3 import Web3
 from registry.errors import BlockNotIndexedError, InvalidCursorError, InvalidInputError
 from registry.index import Database, queries
 from registry.index.queries import kyc_status
-from tests.contracts.helpers import Clock, terms_tuple
-from tests.index.conftest import Chain, catalogue_asset, deploy_cash, deploy_stock, genesis_registry
+from tests.contracts.helpers import Clock
+from tests.index.conftest import (
+    Chain,
+    catalogue_asset,
+    deploy_bond,
+    deploy_cash,
+    deploy_stock,
+    genesis_registry,
+)
 
 
 def _pages(fetch: Any, limit: int) -> list[list[Any]]:
@@ -33,7 +40,7 @@ def test_cap_table_pages_stay_at_their_block_while_the_chain_moves(
     admin, *holders = chain.accounts
     cash, block = deploy_cash(chain)
     asset = catalogue_asset(db, chain, cash, block, "cash")
-    amounts = [5, 9, 9, 9, 2, 7, 1]  # ties are ordered by wallet
+    amounts = [5, 9, 9, 9, 2, 7, 1]  # ties are ordered by wallet, descending
     for holder, amount in zip(holders, amounts, strict=True):
         chain.send(cash.functions.mint(holder.address, amount), admin)
     indexer = chain.indexer(db)
@@ -42,7 +49,9 @@ def test_cap_table_pages_stay_at_their_block_while_the_chain_moves(
         first = queries.cap_table(session, asset.asset_id, limit=3)
         whole = queries.cap_table(session, asset.asset_id, limit=1000)
     assert [e.balance for e in whole.entries] == sorted(amounts, reverse=True)
-    assert [e.wallet for e in whole.entries[:3]] == sorted(e.wallet for e in whole.entries[:3])
+    assert [e.wallet for e in whole.entries[:3]] == sorted(
+        (e.wallet for e in whole.entries[:3]), reverse=True
+    )
     # The chain moves on: balances change and a holder leaves before the next pages are read.
     chain.send(cash.functions.transfer(admin.address, 9), holders[1])
     chain.send(cash.functions.mint(holders[0].address, 100), admin)
@@ -111,6 +120,8 @@ def test_bad_cursors_and_limits_are_refused_with_the_field(db: Database, permiss
         assert caught.value.field == "cursor"
         with pytest.raises(InvalidCursorError, match="not a cursor this index gave out"):
             queries.cap_table(session, asset.asset_id, cursor="not-a-cursor")
+        with pytest.raises(InvalidCursorError, match="not a cursor this index gave out"):
+            queries.cap_table(session, asset.asset_id, cursor=cursor * 100)
         with pytest.raises(InvalidCursorError):
             queries.asset_events(session, asset.asset_id, cursor=cursor)
         for limit in (0, 1001):
@@ -234,8 +245,7 @@ def test_coupon_periods_and_dividends_with_what_was_funded_and_claimed(
         "callPrice": 0,
         "callableFrom": 0,
     }
-    zero = "0x" + "00" * 20
-    bond, bond_block = chain.deploy("BondToken", terms_tuple(terms), admin.address, zero, False)
+    bond, bond_block = deploy_bond(chain, terms)
     stock, stock_block = deploy_stock(chain, cash, kyc=False)
     bonds = catalogue_asset(db, chain, bond, bond_block, "bond")
     shares = catalogue_asset(db, chain, stock, stock_block, "stock")

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 from web3 import Web3
 from web3.types import RPCEndpoint
 
 from registry.chain.backend import connect
 from registry.errors import ReorgTooDeepError, StaleCursorError
 from registry.index import Database, Indexer, IndexFollower, queries
-from registry.index.models import Block, Event, Intervention
+from registry.index.models import Block, Event, Intervention, ValidatorChange
 from registry.settings import Settings
 from tests.conftest import AnvilNode
 from tests.index.conftest import Chain, catalogue_asset, deploy_cash, deploy_stock, genesis_registry
@@ -195,3 +196,63 @@ def _mined(w3: Web3, call: Any, sender: str) -> Any:
     receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))
     assert receipt["status"] == 1
     return receipt
+
+
+def test_validator_changes_and_freezes_are_mirrored_and_follow_a_rollback(
+    db: Database, permissioned: Chain, fresh_db: Callable[[], Database]
+) -> None:
+    chain = permissioned
+    a = chain.accounts[1]
+    votes = chain.handle.validator_votes()
+    desk = chain.handle.interventions()
+    fork = chain.w3.eth.block_number
+    validators = votes.current()
+    change = votes.propose("remove", validators[0], reason="left the consortium")
+    for validator in validators[1:]:
+        change = votes.sign(change.id, validator)
+    freeze = desk.propose_freeze(a.address, reason="phished")
+    for validator in desk.signers_available()[: desk.threshold()]:
+        freeze = desk.sign(freeze.id, validator)
+    deploy_cash(chain)  # a transaction after the vote, which the rollback replays
+    indexer = chain.indexer(db)
+    indexer.sync()
+    with db.read() as session:
+        (mirrored,) = session.scalars(select(ValidatorChange)).all()
+        assert (mirrored.action, mirrored.validator) == ("remove", validators[0])
+        assert mirrored.block_number == fork + 1
+        kinds = [(i.kind, i.status) for i in queries.interventions(session, chain.name)]
+        assert kinds == [("freeze", "executed")]
+    # A rollback below the vote: the replay enacts it again, in a new block the mirror follows.
+    rollback(chain, fork)
+    indexer.sync()
+    with db.read() as session:
+        (again,) = session.scalars(select(ValidatorChange)).all()
+        assert again.block_hash == chain.w3.eth.get_block(again.block_number)["hash"].to_0x_hex()
+        assert [i.kind for i in queries.interventions(session, chain.name)] == ["freeze", "rollback"]
+    assert_equals_fresh_index(db, indexer, fresh_db())
+
+
+def test_the_follower_outlives_a_failed_sync(sqlite_db: Database, permissioned: Chain) -> None:
+    chain = permissioned
+    admin, a = chain.accounts[:2]
+    cash, block = deploy_cash(chain)
+    catalogue_asset(sqlite_db, chain, cash, block, "cash")
+    indexer = chain.indexer(sqlite_db)
+    real_sync = indexer.sync
+    failures: list[str] = []
+
+    def flaky_sync(to_block: int | None = None) -> Any:
+        if not failures:
+            failures.append("database went away")
+            raise OperationalError("SELECT 1", {}, Exception("database went away"))
+        return real_sync(to_block)
+
+    indexer.sync = flaky_sync  # type: ignore[method-assign]
+    follower = IndexFollower(indexer, chain.handle, interval=60).start()
+    try:
+        chain.send(cash.functions.mint(a.address, 4), admin)
+        assert follower.wait_for(chain.w3.eth.block_number)
+    finally:
+        follower.stop()
+    assert failures == ["database went away"]
+    assert follower.last_error is None

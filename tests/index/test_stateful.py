@@ -13,14 +13,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import delete
-from web3 import Web3
-from web3.types import Wei
 
 from registry.index import Database, Indexer
 from registry.index.models import Asset, IdentityRegistry
@@ -33,6 +29,7 @@ from tests.index.conftest import (
     deploy_stock,
     genesis_registry,
     open_chain,
+    second_wallet,
 )
 from tests.index.helpers import (
     assert_equals_fresh_index,
@@ -81,25 +78,11 @@ class IndexMachine(RuleBasedStateMachine):
         )
         copy_catalogue(self.db, self.fresh)
         # A second wallet of the first holder's investor, so that recoveries between its wallets are possible.
-        self.spare = Account.from_key(keccak(text="index stateful spare wallet"))
-        registry = chain.w3.eth.contract(
-            address=Web3.to_checksum_address(genesis_registry()), abi=_registry_abi()
-        )
-        self.registry = registry
-        self.investor_of_first = registry.functions.investorOf(self.holders[0]).call()
-        assert chain.operator is not None
-        chain.send(registry.functions.addWallet(self.investor_of_first, self.spare.address), chain.operator)
-        chain.w3.eth.wait_for_transaction_receipt(
-            chain.w3.eth.send_transaction(
-                {"from": self.admin.address, "to": self.spare.address, "value": Wei(10**18)}
-            )
-        )
+        self.spare = second_wallet(chain, self.holders[0], "stateful spare")
+        self.registry = chain.w3.eth.contract(address=genesis_registry(), abi=_registry_abi())
         self.wallets = [*self.holders, self.spare.address]
         self.signers: dict[str, Any] = {account.address: account for account in chain.accounts}
         self.signers[self.spare.address] = self.spare
-        from web3.middleware import SignAndSendRawMiddlewareBuilder
-
-        chain.w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build([self.spare]), layer=0)
         for holder in self.holders:
             chain.send(self.stock.functions.mint(holder, 1_000), self.admin)
         self.indexer = Indexer.for_handle(self.db, chain.handle)

@@ -46,12 +46,12 @@ def upgrade() -> None:
         sa.Column("account_frozen", sa.Boolean(), nullable=False),
     )
     op.create_index(
-        op.f("ix_holdings_asset_id_block_to_balance_raw_wallet"),
+        op.f("ix_holdings_asset_id_balance_raw_wallet_block_from_block_to"),
         "holdings",
-        ["asset_id", "block_to", "balance_raw", "wallet"],
+        ["asset_id", "balance_raw", "wallet", "block_from", "block_to"],
     )
     op.create_index(
-        op.f("ix_holdings_asset_id_wallet_block_from"), "holdings", ["asset_id", "wallet", "block_from"]
+        op.f("ix_holdings_asset_id_wallet_block_to"), "holdings", ["asset_id", "wallet", "block_to"]
     )
     op.create_index(op.f("ix_holdings_wallet_block_to"), "holdings", ["wallet", "block_to"])
     _versioned(
