@@ -175,14 +175,14 @@ def explain_revert(exc: TransactionRevertedError, *, asset_id: str | None) -> Ex
     if error.name == "ComplianceRuleViolated":
         violation = explain_one(int(args["rule"]))
         return ComplianceRefusedError(
-            f"{exc.description}: refused by {subject}: {violation}. Nothing was sent",
+            f"{exc.description}: refused by {subject}: {violation} Nothing was sent.",
             asset_id=subject,
             violations=(violation,),
         )
     if error.name == "RegulatedTokenPaymentWithheld":
         withheld = explain_withheld(int(args["rule"]))
         return PaymentWithheldError(
-            f"{exc.description}: {withheld}. Nothing was sent",
+            f"{exc.description}: {withheld} Nothing was sent.",
             asset_id=subject,
             payee=str(args["payee"]),
             violation=withheld,

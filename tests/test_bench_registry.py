@@ -25,8 +25,8 @@ def test_every_way_onboards_and_mints_what_it_says(tmp_path: Path) -> None:
         index = bench_registry.run_index(bench, service, tmp_path, repeats=3)
         assert index.reindex_events >= 10 and len(index.now_ms) == len(index.past_ms) == 3
         assert bench_registry.run_baseline(bench, 2) > 0
-        assert bench_registry.run_floor(bench, 3, register_chunk=2, mint_chunk=2) > 0
-        for label, count in (("baseline", 2), ("floor", 3)):
+        assert bench_registry.run_unchecked(bench, 3, register_chunk=2, mint_chunk=2) > 0
+        for label, count in (("baseline", 2), ("unchecked", 3)):
             for wallet in bench_registry.wallets(label, count):
                 assert tokens.balance_of(bench.bond, wallet) == 10
     finally:

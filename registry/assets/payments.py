@@ -127,7 +127,7 @@ class Payments:
             return
         violation = PAUSED if withheld[0] == Rule.TOKEN_PAUSED else explain_withheld(int(withheld[0]))
         raise PaymentWithheldError(
-            f"{tx.description}: {violation} (wallet {payee}). Nothing was sent",
+            f"{tx.description} (wallet {payee}): {violation} Nothing was sent.",
             asset_id=asset.asset_id,
             payee=payee,
             violation=violation,
@@ -148,14 +148,14 @@ class Payments:
             violation = explain_withheld(int(error.args["rule"]))
             payee = to_checksum_address(error.args["payee"])
             raise PaymentWithheldError(
-                f"{tx.description}: {violation} (wallet {payee}). Nothing was sent",
+                f"{tx.description} (wallet {payee}): {violation} Nothing was sent.",
                 asset_id=asset.asset_id,
                 payee=payee,
                 violation=violation,
             )
         if payment and error is not None and error.name == "EnforcedPause":
             raise PaymentWithheldError(
-                f"{tx.description}: {PAUSED}. Nothing was sent",
+                f"{tx.description}: {PAUSED} Nothing was sent.",
                 asset_id=asset.asset_id,
                 payee=tx.sender,
                 violation=PAUSED,

@@ -75,8 +75,8 @@ def refuse(asset: AssetRecord, description: str, found: tuple[Violation, ...]) -
         return
     raise ComplianceRefusedError(
         f"{description}: refused by {asset.asset_id} ({asset.symbol}): "
-        f"{len(found)} rule{'s' if len(found) > 1 else ''} broken: {describe_violations(found)}. "
-        "Nothing was sent",
+        f"{len(found)} rule{'s' if len(found) > 1 else ''} broken: {describe_violations(found)} "
+        "Nothing was sent.",
         asset_id=asset.asset_id,
         violations=found,
     )

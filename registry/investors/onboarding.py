@@ -136,10 +136,18 @@ class InvestorService:
             )
         return tx
 
-    def _expiry(self, access: ChainAccess, value: int | date | datetime | None, field_name: str) -> int:
-        now = access.now()
+    def _expiry(
+        self,
+        access: ChainAccess,
+        value: int | date | datetime | None,
+        field_name: str,
+        *,
+        now: int | None = None,
+    ) -> int:
+        """``value`` as a KYC expiry after the chain's time ``now`` (read from the chain when None)."""
+        current = access.now() if now is None else now
         if value is None:
-            return now + DEFAULT_VALIDITY
+            return current + DEFAULT_VALIDITY
         try:
             stamp = to_timestamp(value)
         except ValueError as exc:
@@ -148,9 +156,9 @@ class InvestorService:
             raise InvalidInputError(
                 field_name, f"a KYC expiry is a Unix time, a date or a datetime; got {value!r}"
             )
-        if stamp <= now:
+        if stamp <= current:
             raise InvalidInputError(
-                field_name, f"a KYC expiry must be after the chain's time ({now}); got {stamp}"
+                field_name, f"a KYC expiry must be after the chain's time ({current}); got {stamp}"
             )
         return min(stamp, MAX_EXPIRY)
 
@@ -308,6 +316,7 @@ class InvestorService:
         account = self._sender(access, registry, sender)
         items: list[tuple[ChecksumAddress, int, int, int]] = []
         seen: dict[ChecksumAddress, int] = {}
+        now = access.now()
         for index, spec in enumerate(investors):
             if not isinstance(spec, InvestorSpec):
                 raise InvalidInputError(f"investors[{index}]", f"expected an InvestorSpec; got {spec!r}")
@@ -322,7 +331,7 @@ class InvestorService:
                     wallet,
                     _country(spec.country, f"investors[{index}].country"),
                     _attributes(spec.accredited, spec.professional),
-                    self._expiry(access, spec.expiry, f"investors[{index}].expiry"),
+                    self._expiry(access, spec.expiry, f"investors[{index}].expiry", now=now),
                 )
             )
         if not items:
