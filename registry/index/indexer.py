@@ -95,6 +95,9 @@ MAX_LOGS_PER_STEP = 20_000
 HEADER_BATCH = 500
 """Block headers asked for in one batch request."""
 
+MAX_RESTARTS = 20
+"""Rounds in a row the chain may change under a step before the node is deemed inconsistent."""
+
 _WALK_BATCH = 32
 _BACKFILL_RANGE = 5_000
 
@@ -206,11 +209,20 @@ class Indexer:
         with self._lock:
             report = SyncReport()
             self._check_chain()
+            restarts = 0
             while True:
                 try:
                     if not self._round(to_block, report):
                         break
+                    restarts = 0
                 except _ChainMovedError as restart:
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        raise IndexerNodeError(
+                            f"the {self.chain} chain's node kept answering inconsistently ({restart}) in "
+                            f"{MAX_RESTARTS} rounds in a row; the index keeps what it had. Check the node "
+                            "(a load balancer mixing nodes?) and sync again"
+                        ) from restart
                     logger.info("%s: %s; starting the round again", self.chain, restart)
             self._mirror_governance()
             tip = self._tip()
@@ -226,7 +238,8 @@ class Indexer:
             if remote is None or remote.hash != tip[1]:
                 report.reorganisations.append(self._reorganise(tip[0]))
                 return True
-        target = self._head_number() if to_block is None else to_block
+        head = self._head_number()
+        target = head if to_block is None else min(to_block, head)
         indexed = -1 if tip is None else tip[0]
         followed = self._followed()
         late = [c for c in followed if c.synced_block < indexed]

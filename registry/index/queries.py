@@ -162,10 +162,16 @@ def index_head(session: Session, chain: str) -> BlockRef:
     Raises:
         BlockNotIndexedError: nothing of that chain is indexed yet.
     """
-    state = session.get(IndexerState, chain)
-    if state is None:
+    row = session.scalars(
+        select(Block)
+        .join(
+            IndexerState, and_(IndexerState.chain == Block.chain, IndexerState.block_number == Block.number)
+        )
+        .where(Block.chain == chain)
+    ).first()
+    if row is None:
         raise BlockNotIndexedError(f"nothing of the {chain} chain is indexed yet; run its indexer first")
-    return _block(session, chain, state.block_number)
+    return BlockRef(row.number, row.hash, row.timestamp)
 
 
 def block_at(session: Session, chain: str, when: datetime | int) -> BlockRef:

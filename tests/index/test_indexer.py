@@ -248,3 +248,39 @@ def test_an_asset_catalogued_as_the_wrong_kind_is_named(db: Database, permission
     catalogue_asset(db, chain, cash, block, "stock")  # a cash token is no StockToken
     with pytest.raises(IndexerNodeError, match=r"catalogued as a stock.*is it a StockToken"):
         chain.indexer(db).sync()
+
+
+class _WrongLogHashes(EmbeddedProvider):
+    """A node whose logs never belong to the blocks it reports (what a load balancer mixing two
+    diverged nodes would answer)."""
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        response = super().make_request(method, params)
+        if method == "eth_getLogs":
+            for log in response.get("result") or []:
+                log["blockHash"] = "0x" + "ee" * 32
+        return response
+
+
+def test_a_node_that_keeps_answering_inconsistently_is_an_error_not_a_hang(
+    sqlite_db: Database, permissionless: Chain
+) -> None:
+    chain = permissionless
+    admin, a = chain.accounts[:2]
+    cash, block = deploy_cash(chain)
+    catalogue_asset(sqlite_db, chain, cash, block, "cash")
+    chain.send(cash.functions.mint(a.address, 1), admin)
+    assert chain.handle.embedded is not None
+    broken = Web3(_WrongLogHashes(chain.handle.embedded))
+    with pytest.raises(IndexerNodeError, match="kept answering inconsistently"):
+        Indexer(sqlite_db, chain.name, broken).sync()
+    with sqlite_db.read() as session:
+        assert session.get(IndexerState, chain.name) is None
+
+
+def test_syncing_to_a_block_past_the_head_stops_at_the_head(
+    sqlite_db: Database, permissionless: Chain
+) -> None:
+    chain = permissionless
+    report = chain.indexer(sqlite_db).sync(to_block=chain.w3.eth.block_number + 5)
+    assert report.head_number == chain.w3.eth.block_number
