@@ -13,6 +13,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import BlockIdentifier
 
+from registry.custody.sender import revert_payload
 from registry.custody.transactions import PreparedTransaction
 from registry.reverts import DecodedError, decode_any_revert
 
@@ -50,7 +51,7 @@ def dry_run(w3: Web3, tx: PreparedTransaction, block: BlockIdentifier = "latest"
     try:
         w3.eth.call(tx.call_params(), block)
     except ContractLogicError as exc:
-        data = _payload(exc.data)
+        data = revert_payload(exc)
         return CallFailure(message=str(exc), data=data, error=decode_any_revert(data))
     except Web3RPCError as exc:
         response = exc.rpc_response or {}
@@ -58,14 +59,3 @@ def dry_run(w3: Web3, tx: PreparedTransaction, block: BlockIdentifier = "latest"
         message = error.get("message") if isinstance(error, dict) else None
         return CallFailure(message=str(message) if isinstance(message, str) else str(exc))
     return None
-
-
-def _payload(data: object) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return b""
-    return b""

@@ -86,7 +86,7 @@ def build_chain(data_dir: Path, holders: int, transfers: int, seed: int) -> Buil
     cash, _ = deploy_with_receipt(w3, "CashToken", "Cash", "CASH", admin, sender=admin)
     zero = "0x" + "00" * 20
     token, receipt = deploy_with_receipt(
-        w3, "StockToken", "Bench Shares", "BNCH", cash.address, admin, zero, False, sender=admin
+        w3, "StockToken", "Bench Shares", "BNCH", cash.address, admin, zero, False, 0, sender=admin
     )
     wallets = [Web3.to_checksum_address(keccak(text=f"bench holder {i}")[:20]) for i in range(holders)]
     # Every holder gets 1..100 shares; the senders get enough to send all the transfers.

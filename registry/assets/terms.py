@@ -78,27 +78,32 @@ class CashTerms(_Terms):
     """A test stablecoin: a plain ERC-20 with 6 decimals, minted by its issuer."""
 
 
-class StockTerms(_Terms):
-    """Shares: dividends in ``currency``, claimable for ``claim_period_days`` after each record date."""
+class _PaidTerms(_Terms):
+    """Terms of an asset that pays its holders in a cash token, claimable for a claim period."""
 
     currency: str = Field(
-        min_length=1, description="The cash token dividends are paid in (address or cash-…)."
+        min_length=1, description="The cash token payments are made in (address or cash-…)."
     )
     claim_period_days: int = Field(default=0, ge=0, description="0: no deadline; else at least 365.")
-    isin: str | None = Field(default=None, description="The share's ISIN, for the catalogue (optional).")
 
     @field_validator("claim_period_days")
     @classmethod
     def _claim_period(cls, value: int) -> int:
         return _check_claim_period(value)
 
-    @field_validator("isin")
+    @field_validator("isin", check_fields=False)
     @classmethod
     def _isin(cls, value: str | None) -> str | None:
         return None if value is None else _isin_or_value_error(value)
 
 
-class BondTerms(_Terms):
+class StockTerms(_PaidTerms):
+    """Shares: dividends in ``currency``, claimable for ``claim_period_days`` after each record date."""
+
+    isin: str | None = Field(default=None, description="The share's ISIN, for the catalogue (optional).")
+
+
+class BondTerms(_PaidTerms):
     """A bond under ERC-7092: one token is one bond of ``denomination`` cash units.
 
     ``coupon_rate_bps`` 0 makes a zero-coupon bond (then ``coupon_frequency`` is 0); a ``call_price``
@@ -106,7 +111,6 @@ class BondTerms(_Terms):
     """
 
     isin: str
-    currency: str = Field(min_length=1, description="The cash token coupons and principal are paid in.")
     denomination: int = Field(gt=0, le=MAX_UINT128, description="Cash units per bond.")
     issue_volume: int = Field(gt=0, le=MAX_UINT128, description="Total debt in cash units.")
     coupon_rate_bps: int = Field(ge=0, le=10_000, description="Annual coupon rate in basis points.")
@@ -120,17 +124,11 @@ class BondTerms(_Terms):
     callable_from: int | None = Field(
         default=None, ge=0, validate_default=True, description="First time the issuer may call."
     )
-    claim_period_days: int = Field(default=0, ge=0, description="0: no deadline; else at least 365.")
 
     @field_validator("issue_date", "maturity_date", "callable_from", mode="before")
     @classmethod
     def _dates(cls, value: object) -> object:
         return to_timestamp(value)
-
-    @field_validator("isin")
-    @classmethod
-    def _isin(cls, value: str) -> str:
-        return _isin_or_value_error(value)
 
     @field_validator("issue_volume")
     @classmethod
@@ -180,11 +178,6 @@ class BondTerms(_Terms):
                 f"the bond must be callable before maturity ({_show(maturity)}); got {_show(value)}"
             )
         return value
-
-    @field_validator("claim_period_days")
-    @classmethod
-    def _claim_period(cls, value: int) -> int:
-        return _check_claim_period(value)
 
     @property
     def zero_coupon(self) -> bool:

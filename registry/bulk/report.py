@@ -3,9 +3,10 @@ which were never sent."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from registry.custody.batches import item_ranges
 
 ItemStatus = Literal["landed", "reverted", "rejected", "not_landed", "not_sent"]
 """An item's fate: its transaction was mined; reverted; refused by the node; sent and not mined by the
@@ -92,7 +93,7 @@ class BatchReport:
             ("not sent", self.not_sent),
         ):
             if positions:
-                parts.append(f"{len(positions)} {label} (items {ranges(positions)})")
+                parts.append(f"{len(positions)} {label} (items {item_ranges(positions)})")
         reasons = list(dict.fromkeys(item.error for item in self.items if item.error))
         if reasons:
             parts.append(f"reason: {reasons[0]}")
@@ -109,19 +110,3 @@ class BatchReport:
             "gas_used": self.gas_used,
             "items": [item.to_json() for item in self.items],
         }
-
-
-def ranges(indices: Sequence[int]) -> str:
-    """``0-4, 7, 9-10`` for ``[0, 1, 2, 3, 4, 7, 9, 10]``."""
-    if not indices:
-        return "none"
-    spans: list[str] = []
-    start = previous = indices[0]
-    for index in [*indices[1:], None]:
-        if index is not None and index == previous + 1:
-            previous = index
-            continue
-        spans.append(str(start) if start == previous else f"{start}-{previous}")
-        if index is not None:
-            start = previous = index
-    return ", ".join(spans)
