@@ -6,6 +6,10 @@
     ├── InvalidInputError                  an argument is invalid; ``field`` names it (ValueError)
     │   └── InvalidCursorError             a pagination cursor is malformed or from another query
     ├── KycRegistrationError               the identity registry refuses to register a wallet
+    ├── OperationRefusedError              refused before sending: the chain's state forbids it now
+    │   ├── ComplianceRefusedError         a transfer or mint would break the token's rules (each named)
+    │   ├── PaymentWithheldError           a claim would be withheld; ``violation`` says why
+    │   └── RoleMissingError               the sender lacks the role the operation needs (PermissionError)
     ├── CustodyError                       keys, signing and sending transactions (registry.custody)
     │   ├── KeystoreError                  a key file cannot be found, written, read or decrypted
     │   │   ├── PassphraseMissingError     REGISTRY_KEYSTORE_PASSPHRASE is unset (also a ConfigurationError)
@@ -20,6 +24,7 @@
     │       ├── SubmissionRejectedError    the node refused it; it never entered a block, its nonce is free
     │       ├── TransactionNotLandedError  no receipt by the deadline, or dropped by the node
     │       └── BatchIncompleteError       a batch stopped half way; ``outcome`` says item by item
+    │           └── BatchStoppedError      a service's batch stopped; ``report`` and ``batch_id`` to resume
     └── RegistryIndexError                 the index database and the indexer (registry.index)
         ├── DatabaseUnavailableError       the index database cannot be opened or reached
         ├── SchemaVersionError             the database's schema is unknown to this version (newer)
@@ -30,6 +35,7 @@
         ├── IndexerNodeError               the node failed or answered nonsense; the index is unchanged
         ├── ProjectionError                the events contradict the index (e.g. events are missing)
         ├── BlockNotIndexedError           a query asks for a block the index does not have (LookupError)
+        ├── IndexBehindError               the index did not reach a block in time (TimeoutError)
         └── StaleCursorError               a cursor's block left the canonical chain (a reorganisation)
 
 The chain backends' own tree (``registry.chain.errors.ChainError``) hangs under RegistryError too.
@@ -42,6 +48,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from registry.bulk.report import BatchReport
+    from registry.compliance import Violation
     from registry.custody.batches import BatchOutcome
     from registry.reverts import DecodedError
 
@@ -210,8 +218,83 @@ class BatchIncompleteError(TransactionFailedError):
         """The whole batch's outcome, transaction by transaction."""
 
 
+class BatchStoppedError(BatchIncompleteError):
+    """Raised when a service's batch (registration, mint, transfer) stopped half way. ``report`` says
+    item by item what landed (with its transaction hash), what failed and why, and what was never
+    sent; calling the same operation again with ``batch_id`` sends only what did not land."""
+
+    def __init__(self, message: str, *, outcome: BatchOutcome, report: BatchReport) -> None:
+        super().__init__(message, outcome=outcome)
+        self.report = report
+        """The batch item by item."""
+        self.batch_id = report.batch_id
+        """The id to resume the batch with."""
+
+
 class KycRegistrationError(RegistryError):
     """Raised when the identity registry refuses to register or update a wallet (e.g. a revoked investor)."""
+
+
+# -- services -------------------------------------------------------------------------------------
+
+
+class OperationRefusedError(RegistryError):
+    """Raised before anything is sent when the chain's current state forbids the operation (a record date
+    not reached, a coupon already funded, a mode without that feature...). Nothing was sent, no gas spent;
+    the message says why and what to do."""
+
+
+class ComplianceRefusedError(OperationRefusedError):
+    """Raised before sending when a transfer or mint would break the token's rules.
+
+    ``violations`` explains every broken rule (`registry.compliance.Violation`: code, name, what is
+    wrong, what to do); for a batch, ``items`` maps each refused item's position to its violations.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        asset_id: str,
+        violations: tuple[Violation, ...] = (),
+        items: dict[int, tuple[Violation, ...]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.asset_id = asset_id
+        """The asset whose rules refused."""
+        self.violations = violations
+        """Every broken rule of a single transfer or mint (for a batch: of every refused item, in order)."""
+        self.items = dict(items or {})
+        """For a batch: each refused item's position and its broken rules."""
+
+
+class PaymentWithheldError(OperationRefusedError):
+    """Raised before sending when a coupon, dividend or principal payment would be withheld (the wallet to
+    be paid is frozen, unverified or re-linked, or the token is paused). ``violation`` says why and what
+    clears it; the entitlement stays owed."""
+
+    def __init__(self, message: str, *, asset_id: str, payee: str, violation: Violation) -> None:
+        super().__init__(message)
+        self.asset_id = asset_id
+        """The asset that withholds the payment."""
+        self.payee = payee
+        """The wallet that would be paid."""
+        self.violation = violation
+        """Why the payment is withheld, and what to do."""
+
+
+class RoleMissingError(OperationRefusedError, PermissionError):
+    """Raised before sending when the sender does not hold the role the operation needs on the contract
+    (``role`` names it: admin, supply, enforcement, compliance, kyc-provider, minter)."""
+
+    def __init__(self, message: str, *, role: str, account: str, contract: str) -> None:
+        super().__init__(message)
+        self.role = role
+        """The missing role."""
+        self.account = account
+        """The sender that lacks it."""
+        self.contract = contract
+        """The contract (token or identity registry) the role is held on."""
 
 
 # -- index ----------------------------------------------------------------------------------------
@@ -267,6 +350,11 @@ class ProjectionError(RegistryIndexError):
 
 class BlockNotIndexedError(RegistryIndexError, LookupError):
     """Raised when a query asks for a block (or a date) outside what the index holds."""
+
+
+class IndexBehindError(RegistryIndexError, TimeoutError):
+    """Raised when the index of a chain did not reach a block within the time given (the indexer is slow
+    or failing: the message carries its last error)."""
 
 
 class StaleCursorError(RegistryIndexError):

@@ -138,7 +138,7 @@ class BatchOutcome:
             chosen = self.with_status(status)  # type: ignore[arg-type]
             if not chosen:
                 continue
-            text = f"{len(chosen)} {label} (items {_ranges(self.items(status))})"  # type: ignore[arg-type]
+            text = f"{len(chosen)} {label} (items {item_ranges(self.items(status))})"  # type: ignore[arg-type]
             if status not in ("landed", "not_sent"):
                 reasons = "; ".join(f"transaction {result.index}: {result.error}" for result in chosen)
                 text += f": {reasons}"
@@ -151,7 +151,8 @@ class BatchOutcome:
             raise BatchIncompleteError(self.summary(), outcome=self)
 
 
-def _ranges(indices: Sequence[int]) -> str:
+def item_ranges(indices: Sequence[int]) -> str:
+    """Item positions as ranges for people: ``0-4, 7, 9-10`` for ``[0, 1, 2, 3, 4, 7, 9, 10]``."""
     if not indices:
         return "none"
     spans: list[str] = []

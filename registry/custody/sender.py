@@ -107,7 +107,8 @@ def _rpc_message(exc: Web3RPCError) -> str:
     return str(exc.message if hasattr(exc, "message") else exc)
 
 
-def _revert_payload(exc: ContractLogicError) -> bytes:
+def revert_payload(exc: ContractLogicError) -> bytes:
+    """The revert payload web3.py put in ``exc.data`` (hex text or bytes), empty when it has none."""
     data = exc.data
     if isinstance(data, bytes):
         return data
@@ -236,7 +237,7 @@ class TransactionSender:
         try:
             estimated = int(self.w3.eth.estimate_gas(tx.call_params()))
         except ContractLogicError as exc:
-            raise self._reverted(tx.description, _revert_payload(exc), sender=tx.sender) from None
+            raise self._reverted(tx.description, revert_payload(exc), sender=tx.sender) from None
         except Web3RPCError as exc:
             reason = _rpc_message(exc)
             raise SubmissionRejectedError(
@@ -527,7 +528,7 @@ class TransactionSender:
             try:
                 self.w3.eth.call(params, block)
             except ContractLogicError as exc:
-                return _revert_payload(exc), ""
+                return revert_payload(exc), ""
             except Web3RPCError as exc:
                 return b"", f" ({_rpc_message(exc)})"
         if gas_used >= pending.gas:
