@@ -17,6 +17,9 @@ All backends are open at once and the batches of 200 run in interleaved rounds (
 round gives every backend its share in turn), so that a slow spell of a shared machine
 falls on all of them; the median round is reported, every round is shown.
 
+Each backend also answers 100 ``eth_estimateGas`` of a transfer, one after the other, as a
+wallet or the registry's custody layer asks before signing (the "estimateGas ms" column).
+
 Then, each in a fresh process: the resident memory (RSS) of an embedded chain after
 20,000 transfers, and the time to reopen an embedded chain of 10,000 blocks.
 
@@ -332,6 +335,24 @@ def sign_transfers(target: Target, token: Any, count: int) -> list[bytes]:
     return raws
 
 
+ESTIMATES = 100
+"""eth_estimateGas calls timed per backend."""
+
+
+def time_estimates(target: Target, token: Any, count: int = ESTIMATES) -> float:
+    """Milliseconds per ``eth_estimateGas`` of a token transfer, as a wallet or the custody layer asks it."""
+    w3 = target.w3
+    sender = target.keys[0].address
+    recipient = "0x" + "77" * 20
+    request = {"from": sender, "to": token.address, "data": token.encode_abi("transfer", [recipient, 1])}
+    for _ in range(5):
+        w3.eth.estimate_gas(request)
+    start = time.perf_counter()
+    for _ in range(count):
+        w3.eth.estimate_gas(request)
+    return 1000 * (time.perf_counter() - start) / count
+
+
 class Transfers(NamedTuple):
     """One timed run of transfers."""
 
@@ -383,6 +404,8 @@ class Throughput:
     phases: list[tuple[float, float]] = field(default_factory=list)
     """Milliseconds per transfer sending and awaiting receipts, one pair per round."""
     blocks: int = 0
+    estimate_ms: float | None = None
+    """Milliseconds per eth_estimateGas of a transfer."""
     note: str = ""
 
     @property
@@ -420,6 +443,7 @@ def measure_all(
                 token = deploy_token(target)
                 run_transfers(target, token, 20, 10)  # warm-up: caches, code paths, lazy imports
                 results[name].single = run_transfers(target, token, single_count, 1).rate
+                results[name].estimate_ms = time_estimates(target, token)
                 ready[name] = (target, token)
             except Exception as exc:
                 # e.g. anvil's installer failing: report and keep the other rows.
@@ -624,6 +648,7 @@ def main() -> int:
         "send, receipt ms/tx",
         "rounds, tx/s",
         "blocks",
+        "estimateGas ms",
         "note",
     ):
         table.add_column(
@@ -640,6 +665,7 @@ def main() -> int:
             measured.phase_text,
             " ".join(f"{rate:.0f}" for rate in measured.rounds) or "-",
             str(measured.blocks) if measured.rounds else "-",
+            f"{measured.estimate_ms:.2f}" if measured.estimate_ms is not None else "-",
             measured.note,
         )
     console.print(table)
