@@ -12,8 +12,11 @@ Life of a transaction::
   A burst of transactions therefore lands in a few blocks, not one block each. Three
   sealing policies:
 
-  ``"background"``  a builder thread seals whenever the pool is non-empty, after an
-                    optional ``batch_window`` that lets a burst gather (the default);
+  ``"background"``  a builder thread keeps a block open and executes each transaction
+                    as it is pooled; it seals the block when a client waits for a
+                    receipt, when the stream pauses (``batch_window``, stretched to the
+                    stream's pace), when the block is full or after ``MAX_BATCH_DELAY``
+                    (the default);
   ``"instant"``     every submission seals its block before returning (automine: handy
                     for synchronous tests; one block per transaction);
   ``"manual"``      nothing is sealed until `EmbeddedChain.seal_pending` is called.
@@ -145,7 +148,7 @@ class EmbeddedChain:
         """Development accounts funded at genesis; account 0 is the faucet."""
         self.sealing: Sealing = sealing
         self.batch_window = batch_window
-        """Quiet period (seconds) the background builder waits for more transactions before sealing."""
+        """Least pause (seconds) in a stream of transactions after which the open block is sealed."""
         self.receipt_wait = receipt_wait
         """Seconds a receipt request waits for a pending transaction's block."""
         self.lock = threading.RLock()
