@@ -17,6 +17,10 @@ All backends are open at once and the batches of 200 run in interleaved rounds (
 round gives every backend its share in turn), so that a slow spell of a shared machine
 falls on all of them; the median round is reported, every round is shown.
 
+Each backend also answers 100 ``eth_estimateGas`` of a transfer, one after the other, as a
+wallet or the registry's custody layer asks before signing, sent as raw requests through the
+provider (the "estimateGas ms" column).
+
 Then, each in a fresh process: the resident memory (RSS) of an embedded chain after
 20,000 transfers, and the time to reopen an embedded chain of 10,000 blocks.
 
@@ -70,6 +74,30 @@ class Target:
     close: Callable[[], None]
     path: str = "in process"
     """How the client reaches the chain: ``in process`` or ``HTTP``."""
+    server_cpu: Callable[[], float | None] = lambda: None
+    """CPU seconds the server process has used so far (HTTP backends; None when unknown)."""
+
+
+def process_cpu(pid: int, *, group: bool = False) -> float | None:
+    """CPU seconds (user + system) used by process ``pid``, or by every process of its process group
+    with ``group``; None where ``/proc`` is not available."""
+    import os
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    candidates = Path("/proc").glob("[0-9]*") if group else [Path(f"/proc/{pid}")]
+    found = False
+    for entry in candidates:
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command: state, ppid, pgrp, ... utime (14th field) and stime (15th).
+        if group and int(fields[2]) != pid:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        found = True
+    return total / ticks if found else None
 
 
 # -- backends ------------------------------------------------------------------------------------------
@@ -169,7 +197,9 @@ def anvil_target() -> Iterator[Target]:
         keys = [Account.from_key(keccak(text=f"bench key {i}")) for i in range(4)]
         for key in keys:
             w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
-        yield Target(w3=w3, keys=keys, close=lambda: None, path="HTTP")
+        yield Target(
+            w3=w3, keys=keys, close=lambda: None, path="HTTP", server_cpu=lambda: process_cpu(process.pid)
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -222,7 +252,12 @@ def node_target(kind: str) -> Iterator[Target]:
             url, keys = _read_node_banner(process)
             w3 = adapt_to_long_extra_data(_http_web3(url))
             yield Target(
-                w3=w3, keys=[Account.from_key(key) for key in keys[:4]], close=lambda: None, path="HTTP"
+                w3=w3,
+                keys=[Account.from_key(key) for key in keys[:4]],
+                close=lambda: None,
+                path="HTTP",
+                # The node's process group (with py-spy, py-spy's sampling is counted too).
+                server_cpu=lambda: process_cpu(process.pid, group=True),
             )
         finally:
             # Ctrl-C for the whole group: py-spy writes its flame graph, the node closes its chain.
@@ -332,6 +367,35 @@ def sign_transfers(target: Target, token: Any, count: int) -> list[bytes]:
     return raws
 
 
+ESTIMATES = 100
+"""eth_estimateGas calls timed per backend."""
+
+
+def time_estimates(target: Target, token: Any, count: int = ESTIMATES) -> float:
+    """Milliseconds per ``eth_estimateGas`` of a token transfer, as a wallet or the custody layer asks it.
+
+    Sent as a raw request through the provider: web3.py's ``estimate_gas`` adds about 2 ms of its
+    own formatting and two ``eth_chainId`` requests, the same for every backend, which would hide
+    what the chain itself spends.
+    """
+    w3 = target.w3
+    sender = target.keys[0].address
+    recipient = "0x" + "77" * 20
+    request = {"from": sender, "to": token.address, "data": token.encode_abi("transfer", [recipient, 1])}
+
+    def estimate() -> None:
+        response = w3.provider.make_request("eth_estimateGas", [request])
+        if "result" not in response:
+            raise RuntimeError(f"eth_estimateGas failed: {response.get('error')}")
+
+    for _ in range(5):
+        estimate()
+    start = time.perf_counter()
+    for _ in range(count):
+        estimate()
+    return 1000 * (time.perf_counter() - start) / count
+
+
 class Transfers(NamedTuple):
     """One timed run of transfers."""
 
@@ -343,6 +407,10 @@ class Transfers(NamedTuple):
     """Milliseconds per transfer spent sending (client formatting, HTTP, the node's checks)."""
     receipt_ms: float
     """Milliseconds per transfer spent awaiting and reading receipts."""
+    client_cpu_ms: float
+    """CPU milliseconds per transfer used by this process (the client; in process, the chain too)."""
+    server_cpu_ms: float | None
+    """CPU milliseconds per transfer used by the server process, for HTTP backends."""
 
 
 def run_transfers(target: Target, token: Any, count: int, batch: int) -> Transfers:
@@ -354,6 +422,7 @@ def run_transfers(target: Target, token: Any, count: int, batch: int) -> Transfe
     raws = sign_transfers(target, token, count)
     first_block = w3.eth.block_number
     sending = receiving = 0.0
+    client_start, server_start = time.process_time(), target.server_cpu()
     for offset in range(0, count, batch):
         start = time.perf_counter()
         hashes = [w3.eth.send_raw_transaction(raw) for raw in raws[offset : offset + batch]]
@@ -364,11 +433,16 @@ def run_transfers(target: Target, token: Any, count: int, batch: int) -> Transfe
                 raise RuntimeError(f"transfer {tx_hash.hex()} failed")
         sending += sent - start
         receiving += time.perf_counter() - sent
+    client_cpu, server_end = time.process_time() - client_start, target.server_cpu()
     return Transfers(
         rate=count / (sending + receiving),
         blocks=w3.eth.block_number - first_block,
         send_ms=1000 * sending / count,
         receipt_ms=1000 * receiving / count,
+        client_cpu_ms=1000 * client_cpu / count,
+        server_cpu_ms=None
+        if server_start is None or server_end is None
+        else 1000 * (server_end - server_start) / count,
     )
 
 
@@ -382,7 +456,11 @@ class Throughput:
     """Transfers per second in the batched rounds, one value per round."""
     phases: list[tuple[float, float]] = field(default_factory=list)
     """Milliseconds per transfer sending and awaiting receipts, one pair per round."""
+    cpu: list[tuple[float, float | None]] = field(default_factory=list)
+    """CPU milliseconds per transfer of the client and of the server, one pair per round."""
     blocks: int = 0
+    estimate_ms: float | None = None
+    """Milliseconds per eth_estimateGas of a transfer."""
     note: str = ""
 
     @property
@@ -398,6 +476,15 @@ class Throughput:
         send = statistics.median(pair[0] for pair in self.phases)
         receipt = statistics.median(pair[1] for pair in self.phases)
         return f"{send:.2f} + {receipt:.2f}"
+
+    @property
+    def cpu_text(self) -> str:
+        """The medians of `cpu`, as ``"2.10, 1.05"`` (client, server)."""
+        if not self.cpu:
+            return "-"
+        client = statistics.median(pair[0] for pair in self.cpu)
+        servers = [pair[1] for pair in self.cpu if pair[1] is not None]
+        return f"{client:.2f}, {statistics.median(servers):.2f}" if servers else f"{client:.2f}, -"
 
 
 def measure_all(
@@ -420,6 +507,7 @@ def measure_all(
                 token = deploy_token(target)
                 run_transfers(target, token, 20, 10)  # warm-up: caches, code paths, lazy imports
                 results[name].single = run_transfers(target, token, single_count, 1).rate
+                results[name].estimate_ms = time_estimates(target, token)
                 ready[name] = (target, token)
             except Exception as exc:
                 # e.g. anvil's installer failing: report and keep the other rows.
@@ -439,6 +527,7 @@ def measure_all(
                     continue
                 results[name].rounds.append(run.rate)
                 results[name].phases.append((run.send_ms, run.receipt_ms))
+                results[name].cpu.append((run.client_cpu_ms, run.server_cpu_ms))
                 results[name].blocks += run.blocks
     return results
 
@@ -622,8 +711,10 @@ def main() -> int:
         "x eth-tester",
         "x anvil",
         "send, receipt ms/tx",
+        "CPU ms/tx client, server",
         "rounds, tx/s",
         "blocks",
+        "estimateGas ms",
         "note",
     ):
         table.add_column(
@@ -638,8 +729,10 @@ def main() -> int:
             ratio(measured.batched, base.batched),
             ratio(measured.batched, anvil.batched, digits=2),
             measured.phase_text,
+            measured.cpu_text,
             " ".join(f"{rate:.0f}" for rate in measured.rounds) or "-",
             str(measured.blocks) if measured.rounds else "-",
+            f"{measured.estimate_ms:.2f}" if measured.estimate_ms is not None else "-",
             measured.note,
         )
     console.print(table)

@@ -1,6 +1,7 @@
 """Execute a list of transactions on top of a parent header and produce a block.
 
-One function, `execute_block`, serves both sides of the chain:
+One function, `execute_block` (over `OpenBlock`, which the background builder also fills
+one transaction at a time), serves both sides of the chain:
 
 - **building** (``strict=False``): transactions come from the pool; one that the
   mode refuses or that is invalid against the state (nonce, funds) is reported in
@@ -155,89 +156,134 @@ def execute_block(
     ``header_params`` go to the VM's ``create_header_from_parent`` (coinbase, timestamp,
     extra_data...). Raises `InvalidBlockError` in strict mode when a transaction does not apply.
     """
-    vm_class = chain.get_vm_class_for_block_number(BlockNumber(parent.block_number + 1))
-    header = vm_class.create_header_from_parent(parent, **header_params)
-    # The concrete VM class: the block pre- and post-processing hooks are not on the API class.
-    vm = cast(VM, chain.get_vm(header))
-    vm.block_preprocessing(vm.get_block())
-    state = vm.state
-    view = VMStateView(state, header.block_number)
-    # py-evm copies the whole header after every transaction to carry gas used and bloom;
-    # a running view with a mutable gas counter serves the same checks, and the header is
-    # copied once at the end.
-    running = _RunningHeader(header)
-    bloom = int(header.bloom)
-    blob_gas_used = 0
-
-    included: list[SignedTransactionAPI] = []
-    receipts: list[ReceiptAPI] = []
-    failed: dict[bytes, ChainError] = {}
-    deferred: list[SignedTransactionAPI] = []
-    held_senders: set[bytes] = set()
-
+    block = OpenBlock(chain, mode, parent, header_params=header_params, strict=strict)
     for tx in transactions:
+        block.apply(tx)
+    return block.finish()
+
+
+class OpenBlock:
+    """A block being filled one transaction at a time, then finalised once (see `execute_block`).
+
+    The background builder keeps one open while a burst arrives: each transaction is executed
+    as soon as it is pooled, so that when the burst ends only the block's finalisation (state
+    root, tries) is left to do. Nothing reaches the database before `finish`: an open block
+    that is given up leaves no trace.
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        mode: ChainMode,
+        parent: BlockHeaderAPI,
+        *,
+        header_params: Mapping[str, Any],
+        strict: bool,
+    ) -> None:
+        self._chain = chain
+        self._mode = mode
+        self._strict = strict
+        self.parent = parent
+        """The header this block is built on."""
+        vm_class = chain.get_vm_class_for_block_number(BlockNumber(parent.block_number + 1))
+        header = vm_class.create_header_from_parent(parent, **header_params)
+        self.header = header
+        """The header as opened (number, timestamp, base fee); `finish` fills in gas used and roots."""
+        # The concrete VM class: the block pre- and post-processing hooks are not on the API class.
+        vm = cast(VM, chain.get_vm(header))
+        vm.block_preprocessing(vm.get_block())
+        self._vm = vm
+        self._state = vm.state
+        self._view = VMStateView(self._state, header.block_number)
+        # py-evm copies the whole header after every transaction to carry gas used and bloom;
+        # a running view with a mutable gas counter serves the same checks, and the header is
+        # copied once at the end.
+        self._running = _RunningHeader(header)
+        self._bloom = int(header.bloom)
+        self._blob_gas_used = 0
+        self.included: list[SignedTransactionAPI] = []
+        """Transactions applied, in block order."""
+        self._receipts: list[ReceiptAPI] = []
+        self.failed: dict[bytes, ChainError] = {}
+        """Transactions left out for good, by hash, with the reason."""
+        self.deferred: list[SignedTransactionAPI] = []
+        """Transactions left for a later block (no room, or behind one of their sender's that did not fit)."""
+        self._held_senders: set[bytes] = set()
+
+    def apply(self, tx: SignedTransactionAPI) -> None:
+        """Execute ``tx`` on the block's state and add it, or record why it was left out.
+
+        Raises:
+            InvalidBlockError: strict mode only, when ``tx`` does not apply.
+        """
+        header = self.header
+        running = self._running
         sender = tx.sender
-        if sender in held_senders:
-            deferred.append(tx)
-            continue
+        if sender in self._held_senders:
+            self.deferred.append(tx)
+            return
         if running.gas_used + tx.gas > running.gas_limit:
-            if strict:
+            if self._strict:
                 raise InvalidBlockError(
                     f"block #{header.block_number}: transaction 0x{tx.hash.hex()} exceeds the block gas limit"
                 )
-            held_senders.add(sender)
-            deferred.append(tx)
-            continue
+            self._held_senders.add(sender)
+            self.deferred.append(tx)
+            return
+        state = self._state
         try:
-            mode.check_transaction(tx, view)
-            vm.validate_transaction_against_header(cast(BlockHeaderAPI, running), tx)
+            self._mode.check_transaction(tx, self._view)
+            self._vm.validate_transaction_against_header(cast(BlockHeaderAPI, running), tx)
             state.lock_changes()
             computation = state.apply_transaction(tx)
         except ChainError as exc:
-            if strict:
+            if self._strict:
                 raise InvalidBlockError(
                     f"block #{header.block_number}: transaction 0x{tx.hash.hex()} is refused: {exc}"
                 ) from exc
-            failed[tx.hash] = exc
-            held_senders.add(sender)
-            continue
+            self.failed[tx.hash] = exc
+            self._held_senders.add(sender)
+            return
         except ValidationError as exc:
-            if strict:
+            if self._strict:
                 raise InvalidBlockError(
                     f"block #{header.block_number}: transaction 0x{tx.hash.hex()} is invalid: {exc}"
                 ) from exc
-            failed[tx.hash] = translate_validation_error(exc, tx)
-            held_senders.add(sender)
-            continue
-        receipt = vm.make_receipt(cast(BlockHeaderAPI, running), tx, computation, state)
+            self.failed[tx.hash] = translate_validation_error(exc, tx)
+            self._held_senders.add(sender)
+            return
+        receipt = self._vm.make_receipt(cast(BlockHeaderAPI, running), tx, computation, state)
         running.gas_used = receipt.gas_used
-        bloom |= int(receipt.bloom)
-        blob_gas_used += get_total_blob_gas(tx)
-        included.append(tx)
-        receipts.append(receipt)
+        self._bloom |= int(receipt.bloom)
+        self._blob_gas_used += get_total_blob_gas(tx)
+        self.included.append(tx)
+        self._receipts.append(receipt)
 
-    tx_root, tx_nodes = ordered_trie_root_and_nodes([tx.encode() for tx in included])
-    receipt_root, receipt_nodes = ordered_trie_root_and_nodes([receipt.encode() for receipt in receipts])
-    chain.chaindb.persist_trie_data_dict({Hash32(key): value for key, value in tx_nodes.items()})
-    chain.chaindb.persist_trie_data_dict({Hash32(key): value for key, value in receipt_nodes.items()})
-    filled_header = header.copy(
-        gas_used=running.gas_used,
-        bloom=bloom,
-        blob_gas_used=blob_gas_used,
-        transaction_root=tx_root,
-        receipt_root=receipt_root,
-    )
-    filled = vm.get_block().copy(header=filled_header, transactions=tuple(included))
-    processed = vm.block_postprocessing(filled)
-    finalized = vm.finalize_block(processed).block
-    return BlockOutcome(
-        block=finalized,
-        receipts=tuple(receipts),
-        included=tuple(included),
-        failed=failed,
-        state=state,
-        deferred=tuple(deferred),
-    )
+    def finish(self) -> BlockOutcome:
+        """Finalise the block (state root, transaction and receipt tries); call it once."""
+        chain, vm, included, receipts = self._chain, self._vm, self.included, self._receipts
+        tx_root, tx_nodes = ordered_trie_root_and_nodes([tx.encode() for tx in included])
+        receipt_root, receipt_nodes = ordered_trie_root_and_nodes([receipt.encode() for receipt in receipts])
+        chain.chaindb.persist_trie_data_dict({Hash32(key): value for key, value in tx_nodes.items()})
+        chain.chaindb.persist_trie_data_dict({Hash32(key): value for key, value in receipt_nodes.items()})
+        filled_header = self.header.copy(
+            gas_used=self._running.gas_used,
+            bloom=self._bloom,
+            blob_gas_used=self._blob_gas_used,
+            transaction_root=tx_root,
+            receipt_root=receipt_root,
+        )
+        filled = vm.get_block().copy(header=filled_header, transactions=tuple(included))
+        processed = vm.block_postprocessing(filled)
+        finalized = vm.finalize_block(processed).block
+        return BlockOutcome(
+            block=finalized,
+            receipts=tuple(receipts),
+            included=tuple(included),
+            failed=dict(self.failed),
+            state=self._state,
+            deferred=tuple(self.deferred),
+        )
 
 
 class _RunningHeader:

@@ -40,10 +40,19 @@ AccessList = tuple[tuple[bytes, tuple[int, ...]], ...]
 MAX_ACCESS_LIST_ROUNDS = 8
 """Runs `Calls.create_access_list` makes at most before giving up on a list that keeps growing."""
 
+WARM_STATE_USES = 1_000
+"""Calls served by one kept state before it is built afresh (its caches only grow meanwhile)."""
+
 _SLOT_OPCODES = frozenset({op.SLOAD, op.SSTORE})
 _ADDRESS_ON_TOP = frozenset({op.BALANCE, op.EXTCODESIZE, op.EXTCODECOPY, op.EXTCODEHASH, op.SELFDESTRUCT})
 _ADDRESS_SECOND = frozenset({op.CALL, op.CALLCODE, op.DELEGATECALL, op.STATICCALL})
 _ADDRESS_MASK = 2**160 - 1
+_GAS_OBSERVERS = frozenset(
+    {op.GAS, op.CALL, op.CALLCODE, op.DELEGATECALL, op.STATICCALL, op.CREATE, op.CREATE2}
+)
+"""Instructions whose effect depends on the gas left: after one of them, less gas may change the outcome."""
+SSTORE_SENTRY = 2_300
+"""EIP-2200: an ``SSTORE`` fails unless more than this much gas is left."""
 
 
 @dataclass(frozen=True)
@@ -129,11 +138,61 @@ def _recording_table(opcodes: Mapping[int, Any], recorder: _AccessRecorder) -> d
     return {value: wrap(value, entry) if value in watched else entry for value, entry in opcodes.items()}
 
 
+class _GasWatch:
+    """What one execution did that might make it go differently with less gas (`Calls.estimate_gas`)."""
+
+    def __init__(self) -> None:
+        self.observed = False
+        """An instruction of `_GAS_OBSERVERS` ran (in any frame)."""
+        self.least_at_sstore: int | None = None
+        """The least gas left when an ``SSTORE`` began."""
+
+    def reset(self) -> None:
+        self.observed = False
+        self.least_at_sstore = None
+
+
+def _gas_watching_table(opcodes: Mapping[int, Any], watch: _GasWatch) -> dict[int, Any]:
+    """``opcodes`` with the gas observers and ``SSTORE`` reporting to ``watch`` before they run."""
+
+    def observer(instruction: Any) -> Callable[..., None]:
+        def watched(computation: Any) -> None:
+            watch.observed = True
+            instruction(computation=computation)
+
+        watched.mnemonic = getattr(instruction, "mnemonic", "")  # type: ignore[attr-defined]
+        return watched
+
+    def sstore(instruction: Any) -> Callable[..., None]:
+        def watched(computation: Any) -> None:
+            left = computation._gas_meter.gas_remaining
+            if watch.least_at_sstore is None or left < watch.least_at_sstore:
+                watch.least_at_sstore = left
+            instruction(computation=computation)
+
+        watched.mnemonic = getattr(instruction, "mnemonic", "")  # type: ignore[attr-defined]
+        return watched
+
+    table = dict(opcodes)
+    for value in _GAS_OBSERVERS & table.keys():
+        table[value] = observer(table[value])
+    if op.SSTORE in table:
+        table[op.SSTORE] = sstore(table[op.SSTORE])
+    return table
+
+
 class Calls:
-    """Read-only execution on the states of one py-evm chain."""
+    """Read-only execution on the states of one py-evm chain; not thread-safe (the chain holds its lock)."""
 
     def __init__(self, py_evm: Chain) -> None:
         self._py_evm = py_evm
+        # The state after the block last asked about, kept between calls: building a state and
+        # reading its accounts and slots back from the database cost more than running an
+        # ERC-20 transfer. Keyed by block hash, which fixes the state's content.
+        self._kept: tuple[bytes, StateAPI] | None = None
+        self._kept_uses = 0
+        self._watch = _GasWatch()
+        self._watching: dict[type, type] = {}
 
     @contextlib.contextmanager
     def state_after(
@@ -145,9 +204,7 @@ class Calls:
         ``block.timestamp`` are the block's own (so a view at "latest" sees the time the
         clock was moved to), the base fee is zero, and every change is discarded.
         """
-        vm: Any = self._py_evm.get_vm(target)  # chain_context is on py-evm's VM, not on its API class
-        header = target.copy(base_fee_per_gas=0)
-        state = vm.build_state(vm.chaindb.db, header, vm.chain_context, vm.previous_hashes or ())
+        state = self._state_for(target)
         snapshot = state.snapshot()
         try:
             if overrides:
@@ -155,6 +212,20 @@ class Calls:
             yield state
         finally:
             state.revert(snapshot)
+
+    def _state_for(self, target: BlockHeaderAPI) -> StateAPI:
+        """The state after ``target`` in that block's context with a zero base fee: the kept one when it
+        is for the same block, else a new one, kept from now on. Every use must revert what it did."""
+        kept = self._kept
+        if kept is not None and kept[0] == target.hash and self._kept_uses < WARM_STATE_USES:
+            self._kept_uses += 1
+            return kept[1]
+        vm: Any = self._py_evm.get_vm(target)  # chain_context is on py-evm's VM, not on its API class
+        header = target.copy(base_fee_per_gas=0)
+        state: StateAPI = vm.build_state(vm.chaindb.db, header, vm.chain_context, vm.previous_hashes or ())
+        self._kept = (bytes(target.hash), state)
+        self._kept_uses = 1
+        return state
 
     def call(
         self,
@@ -192,8 +263,11 @@ class Calls:
         """The smallest gas limit with which ``tx`` from ``sender`` succeeds on the state after ``target``
         (with ``overrides``); never below what submission demands (`registry.chain.node.gas`).
 
-        Runs the transaction once with the block gas limit, then checks the gas it
-        consumed; only when that is not enough (63/64 rule, refunds) does it search.
+        Runs the transaction once with the block gas limit, watching what it does: when nothing in
+        that run depends on the gas left but the ``SSTORE`` sentry, that run alone gives the answer
+        (`_exact_from_watched_run`).
+        Otherwise it checks that the gas consumed suffices, and only when it does not (63/64 rule,
+        the ``SSTORE`` sentry, a contract reading ``GAS``) does it search, to the exact gas.
 
         Raises:
             RevertError, ExecutionFailedError: the transaction fails even with all the block's gas.
@@ -201,35 +275,82 @@ class Calls:
         with self.state_after(target, overrides) as state:
             cap = int(state.gas_limit)
 
-            def attempt(gas: int) -> tuple[bool, Any]:
+            def attempt(gas: int, watched: bool = False) -> tuple[bool, Any]:
                 spoof = _spoof(tx, sender, state, gas=gas)
                 snapshot = state.snapshot()
+                base_class = state.computation_class
+                if watched:
+                    # An instance attribute: only this state runs the watching table, and only now.
+                    state.computation_class = self._watching_class(base_class)
                 try:
                     computation = state.costless_execute_transaction(spoof)
                 except ValidationError as exc:
                     raise _call_validation_error(exc, sender) from exc
                 finally:
+                    state.computation_class = base_class
                     state.revert(snapshot)
                 return (not computation.is_error), computation
 
-            ok, computation = attempt(cap)
+            self._watch.reset()
+            ok, computation = attempt(cap, watched=True)
             if not ok:
                 error = computation_error(computation)
                 assert error is not None
                 raise error
-            consumed = cap - int(computation.get_gas_remaining())
+            left = int(computation.get_gas_remaining())
+            consumed = cap - left
             low = max(consumed, intrinsic_gas(tx), data_floor_gas(tx))
+            exact = self._exact_from_watched_run(tx, cap, left, low)
+            if exact is not None:
+                return exact
             if attempt(low)[0]:
                 return low
+            # ``low`` fails, ``cap`` succeeds. What is usually missing is the sentry of a last SSTORE or
+            # the 64th a call keeps back, so try just above that first, then search to the gas.
             high = cap
-            # Binary search between a failing and a succeeding limit, to 1% precision.
-            while high - low > max(1_000, low // 100):
+            hint = (consumed + SSTORE_SENTRY) * 64 // 63
+            if low < hint < high:
+                if attempt(hint)[0]:
+                    high = hint
+                else:
+                    low = hint
+            while high - low > 1:
                 middle = (low + high) // 2
                 if attempt(middle)[0]:
                     high = middle
                 else:
                     low = middle
             return high
+
+    def _watching_class(self, base_class: type) -> type:
+        """``base_class`` with the opcode table that reports to `_watch` (made once per class)."""
+        watching = self._watching.get(base_class)
+        if watching is None:
+            table = _gas_watching_table(cast(Any, base_class).opcodes, self._watch)
+            watching = type("GasWatchingComputation", (base_class,), {"opcodes": table})
+            self._watching[base_class] = watching
+        return watching
+
+    def _exact_from_watched_run(self, tx: Any, cap: int, left: int, low: int) -> int | None:
+        """The answer, from the watched run alone (which had ``cap`` gas and ended with ``left``), when
+        nothing in it depends on the gas left but the ``SSTORE`` sentry; None when it takes more runs.
+
+        With no instruction that reads the gas left or hands it on (`_GAS_OBSERVERS`: ``GAS``, and the
+        calls and creates, whose 63/64 rule gives a callee less), an execution takes the same path
+        whatever its gas limit: each instruction costs the same, so with a limit ``cap - d`` the gas
+        left at every step is ``d`` less. It runs out nowhere as long as the limit covers what was
+        consumed (``low``), and each ``SSTORE`` still finds more than `SSTORE_SENTRY` left as long as
+        the least gas left at one of them, ``d`` less, stays above it. Any smaller limit fails at the
+        step that decides it, so the larger of the two bounds is the smallest limit that succeeds.
+        Contract creations are left to the other runs (the code deposit is charged after the
+        execution).
+        """
+        watch = self._watch
+        if watch.observed or not tx.to:
+            return None
+        if watch.least_at_sstore is None:
+            return low
+        return max(low, cap - watch.least_at_sstore + SSTORE_SENTRY + 1)
 
     def create_access_list(
         self, tx: SignedTransactionAPI | Any, sender: bytes, target: BlockHeaderAPI

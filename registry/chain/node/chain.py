@@ -12,8 +12,11 @@ Life of a transaction::
   A burst of transactions therefore lands in a few blocks, not one block each. Three
   sealing policies:
 
-  ``"background"``  a builder thread seals whenever the pool is non-empty, after an
-                    optional ``batch_window`` that lets a burst gather (the default);
+  ``"background"``  a builder thread keeps a block open and executes each transaction
+                    as it is pooled; it seals the block when a client waits for a
+                    receipt, when the stream pauses (``batch_window``, stretched to the
+                    stream's pace), when the block is full or after ``MAX_BATCH_DELAY``
+                    (the default);
   ``"instant"``     every submission seals its block before returning (automine: handy
                     for synchronous tests; one block per transaction);
   ``"manual"``      nothing is sealed until `EmbeddedChain.seal_pending` is called.
@@ -65,7 +68,7 @@ from registry.chain.errors import (
     NonceError,
 )
 from registry.chain.events import ChainEvent, ChainListener, NewBlock, Subscribers
-from registry.chain.node.builder import BlockOutcome, VMStateView, execute_block
+from registry.chain.node.builder import BlockOutcome, OpenBlock, VMStateView, execute_block
 from registry.chain.node.calls import AccessList, Calls, StateOverrides
 from registry.chain.node.gas import data_floor_gas, intrinsic_gas
 from registry.chain.node.host import BuiltBlock, TransactionLocation
@@ -94,6 +97,12 @@ DEFAULT_DEV_ACCOUNT_BALANCE = 1_000_000 * ETHER
 DEFAULT_BATCH_WINDOW = 0.002
 MAX_BATCH_DELAY = 0.25
 """Longest a background build waits for a steady stream of transactions to pause before sealing."""
+STREAM_PAUSE_FACTOR = 2.0
+"""A stream has paused when no transaction came for this many times its usual gap between arrivals."""
+MAX_STREAM_WINDOW = 0.02
+"""Longest pause (seconds) that a stream's pace may stretch the batching window to."""
+MAX_REQUEST_DEFERRAL = 0.002
+"""Longest the background builder waits, before executing a transaction, for requests being answered."""
 DEFAULT_RECEIPT_WAIT = 2.0
 MAX_REMEMBERED_FAILURES = 10_000
 RECENT_BLOCKS = 64
@@ -139,7 +148,7 @@ class EmbeddedChain:
         """Development accounts funded at genesis; account 0 is the faucet."""
         self.sealing: Sealing = sealing
         self.batch_window = batch_window
-        """Quiet period (seconds) the background builder waits for more transactions before sealing."""
+        """Least pause (seconds) in a stream of transactions after which the open block is sealed."""
         self.receipt_wait = receipt_wait
         """Seconds a receipt request waits for a pending transaction's block."""
         self.lock = threading.RLock()
@@ -147,12 +156,22 @@ class EmbeddedChain:
         self._database = database
         self._pool = TransactionPool()
         self._changed = threading.Condition(self.lock)
+        """Notified when the head moves or a transaction is dropped (receipt waiters wait on it)."""
+        self._wakeup = threading.Condition(self.lock)
+        """Notified when the background builder has something new: an arrival, a waiter, closing."""
         # Writers (builder, import, rewind) take the build lock first, then the chain lock.
-        self._build_lock = threading.RLock()
+        self._build_lock = _CountedLock()
         self._work = False
         self._arrivals = 0
+        self._last_arrival = 0.0
+        self._arrival_gap = 0.0
+        """Usual gap (seconds) between arrivals of the current stream: a moving average of the short gaps."""
+        self._clock_changes = 0
+        self._answering = 0
+        self._answered = threading.Condition(threading.Lock())
+        """Guards `_answering`; notified when no request is being answered (see `request_started`)."""
         self._awaited = threading.Event()
-        """Set when someone waits for a pooled transaction's receipt: seal without gathering further."""
+        """Set when someone waits for a pooled transaction's receipt: seal the open block now."""
         self._closed = False
         # An atomic scope (see `atomic`): its depth, the events it holds back until the commit, and
         # whether a write inside it was discarded (then it must not commit what is left).
@@ -408,7 +427,7 @@ class EmbeddedChain:
                 return
             self._closed = True
             self._changed.notify_all()
-        self._awaited.set()  # wakes a builder that is letting a burst gather
+            self._wakeup.notify_all()  # a builder waiting for more of a burst seals what it has
         if self._builder is not None and self._builder is not threading.current_thread():
             self._builder.join()
         with self._build_lock, self.lock:
@@ -627,12 +646,47 @@ class EmbeddedChain:
             while tx_hash in self._pool and not self._closed:
                 if self.sealing == "manual":
                     return False
-                self._awaited.set()
+                if not self._awaited.is_set():
+                    # Someone waits for the open block: the builder seals it now.
+                    self._awaited.set()
+                    self._wakeup.notify_all()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._changed.wait(remaining)
             return tx_hash not in self._pool
+
+    def request_started(self) -> None:
+        """Say that a request is being answered on this thread and will not wait for anything.
+
+        The background builder lets such requests finish before it executes the next transaction
+        (for `MAX_REQUEST_DEFERRAL` at most). Python runs one thread at a time: a builder that
+        takes the interpreter while a server answers a request (py-evm's signature recovery and
+        SQLite let it go briefly) would otherwise hold the answer back for a whole transaction's
+        execution. `registry.chain.rpc.asgi.RpcApp` calls it around each request it answers on
+        its event loop; call `request_finished` after, also on failure.
+        """
+        with self._answered:
+            self._answering += 1
+
+    def request_finished(self) -> None:
+        """End what `request_started` began."""
+        with self._answered:
+            self._answering -= 1
+            if not self._answering:
+                self._answered.notify_all()
+
+    def _defer_to_requests(self) -> None:
+        """Wait while requests are being answered, `MAX_REQUEST_DEFERRAL` at most (see `request_started`)."""
+        if not self._answering:
+            return
+        deadline = time.monotonic() + MAX_REQUEST_DEFERRAL
+        with self._answered:
+            while self._answering:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._answered.wait(remaining)
 
     # -- execution without a transaction ------------------------------------------------------
 
@@ -775,8 +829,9 @@ class EmbeddedChain:
                 watcher(bytes(tx.hash))
             if self.sealing == "background":
                 self._arrivals += 1
+                self._note_arrival(time.monotonic())
                 self._work = True
-                self._changed.notify_all()
+                self._wakeup.notify_all()
         if self.sealing == "instant":
             # Sealed outside the chain lock: sealing takes the build lock first (lock order).
             self._seal_from_pool()
@@ -874,13 +929,8 @@ class EmbeddedChain:
             with self.lock:
                 if self._closed:
                     return BuiltBlock(block=None)
-                state = self._head()[2]
-                ready = self._pool.ready(lambda sender: int(state.get_nonce(Address(sender))))
-            built = self._seal(ready)
-            with self.lock:
-                for tx_hash in built.failed:
-                    self._pool.remove(tx_hash)
-            return built
+                ready = self._ready()
+            return self._seal(ready, from_pool=True)
 
     def mine(self) -> BlockAPI:
         """Seal a block now: the ready pooled transactions, or an empty block if there are none."""
@@ -893,30 +943,49 @@ class EmbeddedChain:
             assert block is not None
             return block
 
-    def _seal(self, transactions: list[SignedTransactionAPI], allow_empty: bool = False) -> BuiltBlock:
+    def _seal(
+        self, transactions: list[SignedTransactionAPI], allow_empty: bool = False, from_pool: bool = False
+    ) -> BuiltBlock:
         """Execute, seal, persist and announce one block; the caller holds the build lock.
 
         Execution runs without the chain lock so that submissions and queries continue
-        meanwhile (they read the committed head; trie nodes being written are new keys),
-        which is also what lets a burst gather into the next block.
+        meanwhile (they read the committed head; trie nodes being written are new keys).
         """
         if not transactions and not allow_empty:
             return BuiltBlock(block=None)
         with self.lock:
             parent = self.py_evm.get_canonical_head()
+        try:
+            block = self._open_block(parent)
+            for tx in transactions:
+                block.apply(tx)
+        except BaseException:
+            with self.lock:
+                self._discard_unsaved()
+            raise
+        return self._complete(block, allow_empty=allow_empty, from_pool=from_pool)
+
+    def _open_block(self, parent: BlockHeaderAPI) -> OpenBlock:
+        return OpenBlock(
+            self.py_evm, self.mode, parent, header_params={"coinbase": ZERO_ADDRESS}, strict=False
+        )
+
+    def _complete(
+        self, open_block: OpenBlock, allow_empty: bool = False, from_pool: bool = False
+    ) -> BuiltBlock:
+        """Finalise, seal, persist and announce ``open_block``; the caller holds the build lock.
+
+        With nothing included (and not ``allow_empty``) no block is sealed; the failures are recorded,
+        and with ``from_pool`` the failed transactions leave the pool before receipt waiters are woken.
+        """
         block = None
         try:
-            outcome = execute_block(
-                self.py_evm,
-                self.mode,
-                parent,
-                transactions,
-                header_params={"coinbase": ZERO_ADDRESS},
-                strict=False,
-            )
+            outcome = open_block.finish()
             if outcome.included or allow_empty:
                 block = outcome.block.copy(header=self.mode.seal(outcome.block.header))
             with self._changed:
+                # Receipt waiters from now on wait for the next block: they may have it sealed at once.
+                self._awaited.clear()
                 if block is not None:
                     self._persist(block)
                     self._remember_block(block, outcome.receipts)
@@ -925,6 +994,9 @@ class EmbeddedChain:
                         base_fee = int(calculate_expected_base_fee_per_gas(block.header))
                         self._head_cache = (block.hash, block.header, outcome.state, base_fee)
                 self._remember_failures(outcome)
+                if from_pool:
+                    for tx_hash in outcome.failed:
+                        self._pool.remove(tx_hash)
                 if block is not None:
                     self._after_block_locked(block)
                 elif outcome.failed:
@@ -1003,15 +1075,12 @@ class EmbeddedChain:
         while True:
             with self._changed:
                 while not self._work and not self._closed:
-                    self._changed.wait()
+                    self._wakeup.wait()
                 if self._closed:
                     return
                 self._work = False
-            self._gather()
-            # Waiters from now on wait for the next block: they may cut its gathering short.
-            self._awaited.clear()
             try:
-                built = self._seal_from_pool()
+                built = self._fill_and_seal()
             except Exception as exc:
                 logger.exception("the %s chain failed to seal a block", self.name)
                 self._fail_ready(exc)
@@ -1020,31 +1089,95 @@ class EmbeddedChain:
                 with self.lock:
                     self._work = True
 
-    def _gather(self) -> None:
-        """Let a burst gather: wait while transactions keep arriving less than ``batch_window`` apart.
+    def _note_arrival(self, now: float) -> None:
+        """Follow the pace of the stream of submissions; the caller holds the lock."""
+        gap = now - self._last_arrival
+        self._last_arrival = now
+        if gap <= MAX_STREAM_WINDOW:
+            # A quarter of the newest gap: the pace follows the stream within a few arrivals.
+            self._arrival_gap += (gap - self._arrival_gap) / 4
+        else:
+            self._arrival_gap = 0.0  # a new stream, or a lone transaction
 
-        A lone transaction waits ``batch_window`` once; a stream is sealed when it pauses,
-        or after ``MAX_BATCH_DELAY`` at most, so latency stays bounded. A client waiting
-        for a pooled transaction's receipt ends the gathering at once: someone is
-        waiting for this block.
+    def _stream_window(self) -> float:
+        """How long the open block waits for the next arrival before it is sealed: ``batch_window``,
+        stretched to the pace of the current stream (a client sending one transaction after another
+        over HTTP leaves a few milliseconds between them), up to `MAX_STREAM_WINDOW`."""
+        paced = min(STREAM_PAUSE_FACTOR * self._arrival_gap, MAX_STREAM_WINDOW)
+        return max(self.batch_window, paced)
+
+    def _fill_and_seal(self) -> BuiltBlock:
+        """Open a block on the head and execute each ready transaction as soon as it is pooled; seal the
+        block when the burst pauses (`_stream_window`), when a client waits for a receipt, when the
+        block is full, or ``MAX_BATCH_DELAY`` after it was opened.
+
+        Executing while the burst is still arriving is what keeps a client that sends a batch and
+        then awaits its receipts from waiting for the whole batch's execution: by its first receipt
+        request only the block's finalisation is left. The build lock is let go between arrivals,
+        so other writers (a rollback, an import, `mine`) are never held up for long; if one of them
+        took it meanwhile, or the chain clock was moved, the open block is given up (nothing of it
+        was written) and its transactions, still pooled, go into a new one.
         """
-        if self.batch_window <= 0:
-            return
+        open_block: OpenBlock | None = None
+        handled: set[bytes] = set()
         deadline = time.monotonic() + MAX_BATCH_DELAY
+        entries = clock_changes = 0
+        paused = False
         while True:
-            arrivals = self._arrivals
-            if self._awaited.wait(self.batch_window):
-                return
-            if self._arrivals == arrivals or time.monotonic() >= deadline or self._closed:
-                return
+            with self._build_lock:
+                with self.lock:
+                    if self._closed:
+                        return BuiltBlock(block=None)
+                    if open_block is not None and (
+                        self._build_lock.entries != entries + 1
+                        or self._clock_changes != clock_changes
+                        or self.py_evm.get_canonical_head().hash != open_block.parent.hash
+                    ):
+                        open_block = None
+                        handled.clear()
+                    if open_block is None:
+                        parent = self.py_evm.get_canonical_head()
+                        clock_changes = self._clock_changes
+                    fresh = [tx for tx in self._ready() if tx.hash not in handled]
+                    arrivals = self._arrivals
+                try:
+                    if open_block is None:
+                        if not fresh:
+                            return BuiltBlock(block=None)
+                        open_block = self._open_block(parent)
+                    for tx in fresh:
+                        self._defer_to_requests()
+                        open_block.apply(tx)
+                        handled.add(tx.hash)
+                except BaseException:
+                    with self.lock:
+                        self._discard_unsaved()
+                    raise
+                if (
+                    paused
+                    or open_block.deferred
+                    or self._awaited.is_set()
+                    or self.batch_window <= 0
+                    or time.monotonic() >= deadline
+                ):
+                    return self._complete(open_block, from_pool=True)
+                entries = self._build_lock.entries
+            with self._changed:
+                if self._arrivals == arrivals and not self._awaited.is_set() and not self._closed:
+                    self._wakeup.wait(max(0.0, min(self._stream_window(), deadline - time.monotonic())))
+                paused = self._arrivals == arrivals
+
+    def _ready(self) -> list[SignedTransactionAPI]:
+        """The pooled transactions ready on the head (`TransactionPool.ready`); the caller holds the lock."""
+        state = self._head()[2]
+        return self._pool.ready(lambda sender: int(state.get_nonce(Address(sender))))
 
     def _fail_ready(self, exc: Exception) -> None:
         """Drop the transactions a failed build was given, so that the builder does not loop on them."""
         with self._changed:
             if self._closed:
                 return
-            state = self._head()[2]
-            for tx in self._pool.ready(lambda sender: int(state.get_nonce(Address(sender)))):
+            for tx in self._ready():
                 self._pool.remove(tx.hash)
                 self._failed[tx.hash] = ChainError(
                     f"the block holding this transaction could not be built: {exc}"
@@ -1205,6 +1338,7 @@ class EmbeddedChain:
         """Move the chain clock forward; later blocks carry the later time. Returns the total offset."""
         with self.lock:
             self._head_cache = None
+            self._clock_changes += 1
             return self.clock.advance(seconds)
 
     def set_next_block_timestamp(self, timestamp: int) -> None:
@@ -1220,7 +1354,25 @@ class EmbeddedChain:
                     f"the next block's timestamp must be later than the head's ({head}); got {timestamp}"
                 )
             self._head_cache = None
+            self._clock_changes += 1
             self.clock.pin(timestamp)
+
+
+class _CountedLock:
+    """A re-entrant lock that counts how often it was taken, so that a holder that let it go can
+    tell whether anyone else took it meanwhile (the background builder's open block)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.entries = 0
+        """Acquisitions so far (read it while holding the lock)."""
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self.entries += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
 
 
 def _header_diff(expected: BlockHeaderAPI, actual: BlockHeaderAPI) -> str:

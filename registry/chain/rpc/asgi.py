@@ -185,7 +185,12 @@ class RpcApp:
         except (ValueError, UnicodeDecodeError) as exc:
             return json.dumps(parse_error(exc)).encode()
         if self._quick(request):
-            response = self.dispatcher.handle(request)
+            chain = self.dispatcher.chain
+            chain.request_started()
+            try:
+                response = self.dispatcher.handle(request)
+            finally:
+                chain.request_finished()
         else:
             loop = asyncio.get_running_loop()
             response = await loop.run_in_executor(self._executor, self.dispatcher.handle, request)
