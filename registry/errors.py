@@ -25,6 +25,10 @@
     │       ├── TransactionNotLandedError  no receipt by the deadline, or dropped by the node
     │       └── BatchIncompleteError       a batch stopped half way; ``outcome`` says item by item
     │           └── BatchStoppedError      a service's batch stopped; ``report`` and ``batch_id`` to resume
+    ├── AccessError                        API keys and idempotency records (registry.access)
+    │   ├── UnknownApiKeyError             no API key has that id (LookupError)
+    │   ├── LastAdminKeyError              revoking the last active admin key would lock everyone out
+    │   └── UnknownPreparedOperationError  no prepared transaction has that id (or it expired) (LookupError)
     └── RegistryIndexError                 the index database and the indexer (registry.index)
         ├── DatabaseUnavailableError       the index database cannot be opened or reached
         ├── SchemaVersionError             the database's schema is unknown to this version (newer)
@@ -241,7 +245,13 @@ class KycRegistrationError(RegistryError):
 class OperationRefusedError(RegistryError):
     """Raised before anything is sent when the chain's current state forbids the operation (a record date
     not reached, a coupon already funded, a mode without that feature...). Nothing was sent, no gas spent;
-    the message says why and what to do."""
+    the message says why and what to do. ``error`` is the contract's decoded refusal when a dry run found
+    it (None when the service refused from what it read)."""
+
+    def __init__(self, message: str, *, error: DecodedError | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+        """The custom error (name and arguments) the contract would revert with, when known."""
 
 
 class ComplianceRefusedError(OperationRefusedError):
@@ -295,6 +305,26 @@ class RoleMissingError(OperationRefusedError, PermissionError):
         """The sender that lacks it."""
         self.contract = contract
         """The contract (token or identity registry) the role is held on."""
+
+
+# -- access ---------------------------------------------------------------------------------------
+
+
+class AccessError(RegistryError):
+    """Root of the errors of ``registry.access``: API keys, idempotency records, prepared operations."""
+
+
+class UnknownApiKeyError(AccessError, LookupError):
+    """Raised when no API key has the id asked for."""
+
+
+class LastAdminKeyError(AccessError):
+    """Raised when revoking a key would leave no active admin key (``registry keys reset-admin`` makes a
+    new one from the data directory, but nobody could manage keys over HTTP until then)."""
+
+
+class UnknownPreparedOperationError(AccessError, LookupError):
+    """Raised when no prepared operation has the id asked for (never prepared, another key's, or expired)."""
 
 
 # -- index ----------------------------------------------------------------------------------------

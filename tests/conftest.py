@@ -4,6 +4,7 @@ and anvil (installed into .tools/ on first use, started on a free port)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import subprocess
 import threading
@@ -18,6 +19,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from hypothesis import settings
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
@@ -172,3 +175,38 @@ def anvil_node(anvil_binary: Path) -> Iterator[AnvilNode]:
 def derived_keys(label: str, count: int) -> list[LocalAccount]:
     """``count`` deterministic keys for ``label`` (never funded anywhere real)."""
     return [Account.from_key(keccak(text=f"registry test key {label} {i}")) for i in range(count)]
+
+
+# ---------------------------------------------------------------------------------------------- PostgreSQL
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _require_postgres() -> bool:
+    return os.environ.get("REGISTRY_TEST_REQUIRE_POSTGRES", "") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of its own on the PostgreSQL server, dropped at the end of the session."""
+    server = make_url(os.environ.get("REGISTRY_TEST_POSTGRES_URL", DEFAULT_POSTGRES)).set(
+        drivername="postgresql+psycopg"
+    )
+    name = f"registry_test_{os.getpid()}"
+    try:
+        admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except SQLAlchemyError as exc:
+        where = server.render_as_string(hide_password=True)
+        reason = f"PostgreSQL at {where} is unreachable: {exc.__class__.__name__}"
+        if _require_postgres():
+            pytest.fail(f"{reason}, and REGISTRY_TEST_REQUIRE_POSTGRES=1 requires it")
+        pytest.skip(f"{reason} (set REGISTRY_TEST_POSTGRES_URL, or REGISTRY_TEST_REQUIRE_POSTGRES=1 to fail)")
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -161,5 +161,5 @@ class Payments:
                 violation=PAUSED,
             )
         raise OperationRefusedError(
-            f"{tx.description}: {asset.asset_id} refuses it: {failure}. Nothing was sent"
+            f"{tx.description}: {asset.asset_id} refuses it: {failure}. Nothing was sent", error=error
         )

@@ -147,6 +147,9 @@ class _Recording:
 _current: contextvars.ContextVar[_Recording | None] = contextvars.ContextVar(
     "journal_recording", default=None
 )
+_watchers: contextvars.ContextVar[tuple[Callable[[PendingTransaction], None], ...]] = contextvars.ContextVar(
+    "journal_watchers", default=()
+)
 
 
 class Journal:
@@ -247,12 +250,29 @@ class Journal:
         finally:
             _current.reset(token)
 
+    @contextmanager
+    def watching(self, watcher: Callable[[PendingTransaction], None]) -> Iterator[None]:
+        """While the block runs on this thread, ``watcher`` sees every transaction custody signs, journaled
+        or not, after the journal wrote it and before it is submitted (the API records each one against
+        the request's Idempotency-Key). Watchers nest; raising stops the submission, as in `on_signed`."""
+        token = _watchers.set((*_watchers.get(), watcher))
+        try:
+            yield
+        finally:
+            _watchers.reset(token)
+
     def on_signed(self, pending: PendingTransaction) -> None:
-        """Custody's ``on_signed`` hook: journal ``pending`` if the thread records an entry it belongs to.
+        """Custody's ``on_signed`` hook: journal ``pending`` if the thread records an entry it belongs to,
+        then hand it to the thread's watchers (`watching`).
 
         Raising here stops the submission (custody's contract): a transaction whose hash could not be
         written is never sent.
         """
+        self._journal(pending)
+        for watcher in _watchers.get():
+            watcher(pending)
+
+    def _journal(self, pending: PendingTransaction) -> None:
         recording = _current.get()
         if recording is None:
             return

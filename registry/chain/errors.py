@@ -177,3 +177,23 @@ class ChainInUseError(ChainDataError):
 
 class ChainConnectionError(ChainError, ConnectionError):
     """Raised when an external JSON-RPC node cannot be reached or answers nonsense."""
+
+
+_SENDER_REFUSALS: tuple[tuple[str, type[SenderNotPermittedError]], ...] = (
+    ("is frozen chain-wide", SenderFrozenError),
+    ("which was revoked in", KycRevokedError),
+    ("the KYC of sender", KycExpiredError),
+    ("is not registered in", UnregisteredSenderError),
+    ("is not verified by", SenderNotPermittedError),
+)
+
+
+def sender_refusal_of(message: str) -> type[SenderNotPermittedError] | None:
+    """Which refusal of a sender ``message`` reports, when a client meets it as text (over JSON-RPC every
+    refusal is code -32003 with the permissioned mode's words, `registry.chain.consensus.kyc.kyc_refusal`
+    and the chain-wide freeze); None when it is no sender refusal. Those words and these phrases are kept
+    in step by tests/chain/test_errors.py."""
+    for phrase, kind in _SENDER_REFUSALS:
+        if phrase in message:
+            return kind
+    return None

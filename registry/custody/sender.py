@@ -631,7 +631,7 @@ class TransactionSender:
                 (("chain_id", self.chain_id, fields.chain_id),),
             )
         if expected is not None:
-            _check_expected(fields, expected)
+            check_expected(fields, expected)
             description = expected.description
         else:
             target = fields.to or "a new contract"
@@ -707,7 +707,13 @@ class TransactionSender:
         return int(self.w3.eth.get_transaction_count(sender, "pending"))
 
 
-def _check_expected(fields: SignedFields, expected: UnsignedTransaction) -> None:
+def check_expected(fields: SignedFields, expected: UnsignedTransaction) -> None:
+    """Refuse a signed transaction that is not the one prepared: another sender, target, data, value or
+    chain id (fees, gas and nonce may differ: wallets adjust them).
+
+    Raises:
+        SignedTransactionMismatchError: with each differing field.
+    """
     mismatches = tuple(
         (name, want, got)
         for name, want, got in (

@@ -52,3 +52,30 @@ def test_permissionless_chain_refuses_interventions_clearly():
         PermissionlessMode().interventions()
     with pytest.raises(errors.ImmutableChainError, match="immutable"):
         PermissionlessMode().validator_votes()
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("UNREGISTERED", errors.UnregisteredSenderError),
+        ("EXPIRED", errors.KycExpiredError),
+        ("REVOKED", errors.KycRevokedError),
+        ("REFUSED", errors.SenderNotPermittedError),
+    ],
+)
+def test_a_kyc_refusal_is_recognised_from_its_words(status, expected):
+    # Clients (custody, the HTTP API) meet these refusals as JSON-RPC text: the words must stay readable.
+    from registry.chain.consensus.kyc import KycStatus, KycVerdict, kyc_refusal
+
+    refusal = kyc_refusal(b"\x11" * 20, KycVerdict(KycStatus[status], 1_000, record=(7 << 40) | 5))
+    assert type(refusal) is expected
+    assert errors.sender_refusal_of(f"{refusal} (refused before it runs)") is expected
+
+
+def test_a_chain_wide_freeze_is_recognised_from_its_words_and_other_text_is_not_a_refusal():
+    message = (
+        "sender 0x1111…1111 is frozen chain-wide since block 4 by intervention 0xab (hack); its transactions "
+        "are refused until a validator quorum unfreezes it"
+    )
+    assert errors.sender_refusal_of(message) is errors.SenderFrozenError
+    assert errors.sender_refusal_of("insufficient funds for gas * price + value") is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import registry.access.models  # noqa: F401  (the API's tables share the index's metadata and history)
 from registry.index.models import Base
 
 config = context.config
