@@ -161,6 +161,123 @@ def _kyc_lines(settings: Settings) -> list[str]:
     ]
 
 
+@app.command()
+def serve(
+    port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    data_dir: str | None = typer.Option(
+        None, "--data-dir", help="Data directory (default: REGISTRY_DATA_DIR)."
+    ),
+) -> None:
+    """Serve the HTTP API, both chains' JSON-RPC and both indexers, in one process.
+
+    Runs the database migrations, opens both chains (embedded, or the nodes of
+    REGISTRY_<NAME>_RPC_URL) and their index followers, and prints the URLs. The first start prints
+    an admin API key, once. Ctrl-C or SIGTERM stops it cleanly: requests in flight are answered, the
+    block being sealed is finished, the chains and the database are closed.
+    """
+    import signal
+
+    from api.app import create_app
+    from registry.access.keys import bootstrap_admin
+    from registry.chain.rpc.server import listen, make_server, url_of
+    from registry.custody.keystore import generated_passphrase
+    from registry.errors import RegistryError
+    from registry.runtime import Registry
+    from registry.settings import load_settings
+
+    try:
+        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+        notes: list[str] = []
+        if settings.keystore_passphrase is None:
+            passphrase, path, made = generated_passphrase(settings.data_dir)
+            settings = settings.model_copy(update={"keystore_passphrase": passphrase})
+            notes.append(
+                f"REGISTRY_KEYSTORE_PASSPHRASE is unset: the keystore's passphrase is in {path} "
+                f"({'generated now, ' if made else ''}owner-only; set the variable to choose your own)"
+            )
+        sock = listen(host, port)
+    except (RegistryError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    base = url_of(sock)
+    try:
+        with console.status("opening the chains and the index…"):
+            registry = Registry.open(settings)
+        with registry.db.write() as session:
+            admin = bootstrap_admin(session, now=int(time.time()))
+    except RegistryError as exc:
+        sock.close()
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    try:
+        lines = ["", f"API              {base}", f"Documentation    {base}/docs"]
+        for name, access in registry.context.chains.items():
+            if access.handle.embedded is not None:
+                rpc = f"{base}/chains/{name}/rpc"
+                # Other commands on this data directory (registry kyc register) send through this server.
+                access.handle.embedded.advertise(rpc)
+                lines.append(f"{name:<17}{rpc}  (chain id {access.handle.chain_id}, JSON-RPC)")
+            else:
+                lines.append(f"{name:<17}{access.handle.announcement}")
+        lines += [f"Data             {settings.data_dir}", *notes]
+        if admin is not None:
+            lines += [
+                "",
+                f"Admin API key    {admin.token}",
+                "                 shown this once: keep it",
+                "                 (`registry keys reset-admin` replaces a lost one);",
+                "                 send it as `Authorization: Bearer <key>`",
+            ]
+        typer.echo("\n".join(lines))
+        server = make_server(create_app(registry=registry))
+
+        def stop(_signum: int, _frame: object) -> None:
+            # uvicorn handles the signals while it serves and raises them again once it stopped: here
+            # they only ask it to stop, so that the registry is always closed below.
+            server.should_exit = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        server.run(sockets=[sock])
+    finally:
+        typer.echo("stopping: finishing the block being sealed, closing the chains and the database")
+        registry.close()
+        sock.close()
+        typer.echo("stopped")
+
+
+keys_app = typer.Typer(help="API keys of `registry serve`.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("reset-admin")
+def keys_reset_admin(
+    data_dir: Annotated[str | None, typer.Option(help="Data directory (default: REGISTRY_DATA_DIR).")] = None,
+) -> None:
+    """Revoke every admin API key and print a new one, once (for a lost or leaked admin key).
+
+    Needs the data directory (or REGISTRY_DATABASE_URL); works while `registry serve` runs.
+    """
+    from registry.access.keys import reset_admin
+    from registry.errors import RegistryError
+    from registry.index.db import Database
+    from registry.settings import load_settings
+
+    try:
+        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+        with Database.open(settings) as db, db.write() as session:
+            made, revoked = reset_admin(session, now=int(time.time()))
+    except RegistryError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    typer.echo(
+        f"revoked {revoked} admin key(s)\n"
+        f"Admin API key    {made.token}\n"
+        "                 shown this once: keep it; send it as `Authorization: Bearer <key>`"
+    )
+
+
 kyc_app = typer.Typer(
     help="KYC on the permissioned chain: let a wallet send transactions.", no_args_is_help=True
 )

@@ -50,6 +50,7 @@ from registry.errors import (
     KeyExistsError,
     KeyFileCorruptError,
     KeyNotFoundError,
+    KeystoreError,
     PassphraseMissingError,
     WrongPassphraseError,
 )
@@ -496,3 +497,48 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+PASSPHRASE_FILE = "keystore-passphrase"
+"""The file in the data directory that holds a generated keystore passphrase (see `generated_passphrase`)."""
+
+
+def generated_passphrase(data_dir: Path) -> tuple[SecretStr, Path, bool]:
+    """The keystore passphrase kept in ``<data_dir>/keystore-passphrase``, made (256 random bits,
+    owner-only, written atomically) if the file does not exist; returns it, the file, and whether it was
+    made now. For ``registry serve`` without REGISTRY_KEYSTORE_PASSPHRASE: the keys are then as safe as
+    the data directory's permissions, which is what a workshop machine needs and no more.
+
+    Raises:
+        KeystoreError: the file is readable by others than its owner, or empty.
+    """
+    path = data_dir / PASSPHRASE_FILE
+    made = False
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        document = secrets.token_urlsafe(32).encode()
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            try:
+                os.write(fd, document)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(temporary, path)
+                made = True
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+        finally:
+            temporary.unlink(missing_ok=True)
+        _sync_folder(path.parent)
+    if path.stat().st_mode & 0o077:
+        raise KeystoreError(
+            f"{path} is readable by other users: it holds the keystore passphrase. Make it owner-only "
+            f"(chmod 600 {path}), or set REGISTRY_KEYSTORE_PASSPHRASE instead"
+        )
+    text = path.read_text().strip()
+    if not text:
+        raise KeystoreError(f"{path} is empty: delete it only if the keystore holds no key made with it")
+    return SecretStr(text), path, made
