@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Any, Final
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
@@ -149,10 +149,9 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in ROUTERS:
-        app.include_router(module.router)
-    app.include_router(transactions.build_router())
-    _declare_roles(app)
+    for router in [*(module.router for module in ROUTERS), transactions.build_router()]:
+        _declare_roles(router)
+        app.include_router(router)
     for name in CHAIN_NAMES:
         forward = ChainRpc(name)
         # The bare prefix too: Starlette's Mount alone would redirect /chains/x/rpc to /chains/x/rpc/.
@@ -164,11 +163,14 @@ def create_app(
     return app
 
 
-def _declare_roles(app: FastAPI) -> None:
-    """Check that every route declares its roles or is public; write the roles into its documentation."""
-    for route in app.routes:
+def _declare_roles(router: APIRouter) -> None:
+    """Check that every route of ``router`` is documented and declares its roles or is public; write the
+    roles into its documentation."""
+    for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
+        if not route.include_in_schema:
+            raise RuntimeError(f"route {route.path} must be in the OpenAPI document (the role walk reads it)")
         gates = [dep.dependency for dep in route.dependencies if isinstance(dep.dependency, RoleGate)]
         public = bool((route.openapi_extra or {}).get("x-public"))
         if len(gates) + int(public) != 1:

@@ -42,12 +42,12 @@ def _address(value: str) -> str:
 
 Address = Annotated[
     str,
-    AfterValidator(_address),
     Field(
         description="An Ethereum address: 0x and 40 hex digits, checksummed (EIP-55) or all lower-case.",
         examples=["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"],
         pattern=r"^0x[0-9a-fA-F]{40}$",
     ),
+    AfterValidator(_address),
 ]
 """An address, answered checksummed."""
 
@@ -61,13 +61,13 @@ def _isin(value: str) -> str:
 
 Isin = Annotated[
     str,
-    AfterValidator(_isin),
     Field(
         description="An ISIN (ISO 6166): two letters of country, nine letters or digits, a check digit.",
         examples=["US0378331005"],
         min_length=12,
         max_length=12,
     ),
+    AfterValidator(_isin),
 ]
 """An ISIN, check digit included."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from pydantic import SecretStr
@@ -46,6 +47,7 @@ class Clock:
 class Api:
     """The app under test, its registry, and a key of every role."""
 
+    app: FastAPI
     client: TestClient
     registry: Registry
     clock: Clock
@@ -138,7 +140,7 @@ def open_api(data_dir: Path, database_url: str | None = None) -> Iterator[Api]:
     try:
         app = create_app(registry=registry, clock=clock)
         with TestClient(app, raise_server_exceptions=False) as client:
-            api = Api(client=client, registry=registry, clock=clock)
+            api = Api(app=app, client=client, registry=registry, clock=clock)
             issuer = registry.keys.create(f"api issuer {next(_labels)}").address
             for role in ROLES:
                 addresses = (issuer,) if role == "issuer" else ()
