@@ -46,6 +46,7 @@ KeyId = Annotated[str, Path(description="The key's id (16 hex digits).", example
 )
 def create_key(body: KeyCreate, registry: RegistryDep, now: ClockDep) -> KeyCreatedPublic:
     """Make an API key."""
+    access_keys.check_bindings(body.role, body.addresses, body.assets)
     for asset_id in body.assets:
         registry.asset(asset_id)
     with registry.db.write() as session:

@@ -149,6 +149,22 @@ def _record(session: Session, row: ApiKey) -> ApiKeyRecord:
     )
 
 
+def check_bindings(role: Role, addresses: Sequence[str], assets: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``addresses`` (checksummed, without repeats) and ``assets`` if ``role`` takes them.
+
+    Raises:
+        InvalidInputError: a malformed address, or a binding the role does not take.
+    """
+    takes = BINDINGS_BY_ROLE[role]
+    bound_addresses = _addresses(addresses)
+    if bound_addresses and "address" not in takes:
+        raise InvalidInputError("addresses", f"an {role} key acts as nobody: it takes no addresses")
+    bound_assets = list(dict.fromkeys(assets))
+    if bound_assets and "asset" not in takes:
+        raise InvalidInputError("assets", f"only agent keys are assigned assets; an {role} key takes none")
+    return bound_addresses, bound_assets
+
+
 def create_key(
     session: Session,
     *,
@@ -171,15 +187,7 @@ def create_key(
     text = label.strip() if isinstance(label, str) else ""
     if not text or len(text) > 200 or any(ord(char) < 32 for char in text):
         raise InvalidInputError("label", "a label is 1 to 200 printable characters, e.g. 'ACME treasury'")
-    takes = BINDINGS_BY_ROLE[checked_role]
-    bound_addresses = _addresses(addresses)
-    if bound_addresses and "address" not in takes:
-        raise InvalidInputError("addresses", f"an {checked_role} key acts as nobody: it takes no addresses")
-    bound_assets = list(dict.fromkeys(assets))
-    if bound_assets and "asset" not in takes:
-        raise InvalidInputError(
-            "assets", f"only agent keys are assigned assets; an {checked_role} key takes none"
-        )
+    bound_addresses, bound_assets = check_bindings(checked_role, addresses, assets)
     key_id = secrets.token_hex(8)
     token = f"{TOKEN_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     session.add(
