@@ -191,6 +191,13 @@ def _replay(record: store.Record) -> Response:
     return JSONResponse(record.response, status_code=status, headers=headers)
 
 
+def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
+    """The fingerprint of a request: its method, path, query (in any order) and JSON body (in any key
+    order or spacing)."""
+    pairs = json.dumps(sorted(parse_qsl(query, keep_blank_values=True))).encode()
+    return store.fingerprint_of(method.encode(), path.encode(), pairs, _canonical(body))
+
+
 async def idempotency(
     request: Request,
     principal: Annotated[Principal, Depends(authenticate)],
@@ -198,11 +205,7 @@ async def idempotency(
     key: IdempotencyKey = None,
 ) -> Idempotent:
     """The request's `Idempotent` (the body is read here, once, for its fingerprint)."""
-    body = await request.body()
-    query = json.dumps(sorted(parse_qsl(request.url.query, keep_blank_values=True))).encode()
-    fingerprint = store.fingerprint_of(
-        request.method.encode(), request.url.path.encode(), query, _canonical(body)
-    )
+    fingerprint = request_fingerprint(request.method, request.url.path, request.url.query, await request.body())
     return Idempotent(
         state,
         principal,

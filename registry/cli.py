@@ -229,6 +229,7 @@ def serve(
                 "                 (`registry keys reset-admin` replaces a lost one);",
                 "                 send it as `Authorization: Bearer <key>`",
             ]
+        lines += ["", "Serving: Ctrl-C or SIGTERM stops the server cleanly"]
         typer.echo("\n".join(lines))
         server = make_server(create_app(registry=registry))
 

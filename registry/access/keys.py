@@ -149,7 +149,9 @@ def _record(session: Session, row: ApiKey) -> ApiKeyRecord:
     )
 
 
-def check_bindings(role: Role, addresses: Sequence[str], assets: Sequence[str]) -> tuple[list[str], list[str]]:
+def check_bindings(
+    role: Role, addresses: Sequence[str], assets: Sequence[str]
+) -> tuple[list[str], list[str]]:
     """``addresses`` (checksummed, without repeats) and ``assets`` if ``role`` takes them.
 
     Raises:

@@ -124,7 +124,7 @@ def test_who_may_issue_and_as_whom(api: Api) -> None:
     )
     assert scoped["field"] == "issuer"
     assert problem(api.call("POST", "/assets", "admin", json=body), 422, "invalid-input")["field"] == "issuer"
-    _token, unbound = api.key("issuer")
+    _token, _unbound = api.key("issuer")
     refused = api.call("POST", "/assets", token=_token, json=body)
     assert problem(refused, 422, "invalid-input")["field"] == "issuer"
     # An address custody holds no key for: the non-custodial flow is the way.
