@@ -205,7 +205,8 @@ async def idempotency(
     key: IdempotencyKey = None,
 ) -> Idempotent:
     """The request's `Idempotent` (the body is read here, once, for its fingerprint)."""
-    fingerprint = request_fingerprint(request.method, request.url.path, request.url.query, await request.body())
+    body = await request.body()
+    fingerprint = request_fingerprint(request.method, request.url.path, request.url.query, body)
     return Idempotent(
         state,
         principal,
