@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+
+from api.errors import ApiProblemError
+from api.security import Principal
 
 from .conftest import Api, cash_for, problem
 
@@ -96,7 +100,7 @@ def test_assets_are_listed_in_pages_and_by_chain_and_kind(api: Api) -> None:
 def test_bad_terms_are_refused_naming_the_field_and_nothing_is_sent(api: Api) -> None:
     cash = cash_for(api, "permissioned")
     before = len(api.registry.assets())
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"isin": "US0378331006"}, "terms.isin"),
         ({"denomination": "1.0000001"}, "terms.denomination"),
         ({"denomination": "1e3"}, "terms.denomination"),
@@ -235,3 +239,18 @@ def test_a_prepared_transaction_expires(api: Api) -> None:
     finally:
         api.clock.now -= 3_601
     assert "expired" in problem(expired, 404, "not-found")["detail"]
+
+
+def test_which_assets_a_key_may_operate(api: Api) -> None:
+    cash = cash_for(api, "permissionless")
+    issued = api.call("POST", "/assets", "issuer", json=bond_body(api, "permissionless", cash, mode="open"))
+    bond = issued.json()["asset"]["asset_id"]
+    Principal(api.records["issuer"]).require_asset(api.registry, bond)
+    Principal(api.records["admin"]).require_asset(api.registry, bond)
+    _token, assigned = api.key("agent", assets=(bond,))
+    Principal(assigned).require_asset(api.registry, bond)
+    other_issuer = api.key("issuer", addresses=("0x" + "56" * 20,))[1]
+    for outsider in (other_issuer, api.records["agent"], api.records["investor"], api.records["auditor"]):
+        with pytest.raises(ApiProblemError) as refused:
+            Principal(outsider).require_asset(api.registry, bond)
+        assert refused.value.slug == "scope-forbidden", outsider.role

@@ -86,7 +86,7 @@ def test_the_openapi_document_states_the_same_roles(sqlite_api: Api) -> None:
 def test_each_route_answers_each_role_as_the_matrix_says(sqlite_api: Api, method: str, path: str) -> None:
     allowed = MATRIX[(method, path)]
     url = concrete(path)
-    body = {} if method in ("POST", "PUT", "PATCH") else None
+    body: dict[str, object] | None = {} if method in ("POST", "PUT", "PATCH") else None
     anonymous = sqlite_api.call(method, url, json=body)
     if allowed is PUBLIC:
         assert anonymous.status_code not in (401, 403), anonymous.text
