@@ -4,12 +4,14 @@ and anvil (installed into .tools/ on first use, started on a free port)."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import socket
 import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -210,3 +212,25 @@ def postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+_schemas = itertools.count()
+
+
+@contextmanager
+def postgres_schema_url(database: str) -> Iterator[str]:
+    """A fresh schema of the PostgreSQL ``database`` (dropped at the end), as the search path of its URL."""
+    schema = f"t{os.getpid()}_{next(_schemas)}"
+    engine = create_engine(database, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield (
+            make_url(database)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

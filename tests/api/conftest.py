@@ -8,7 +8,6 @@ do not depend on the database use ``sqlite_api``.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +18,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from pydantic import SecretStr
-from sqlalchemy import create_engine, make_url, text
 
 from api import create_app
 from registry.access import keys as access_keys
 from registry.access.keys import ROLES, ApiKeyRecord
 from registry.runtime import Registry
+from tests.conftest import postgres_schema_url
 from tests.registry_fixtures import USD, service_settings
 
 START = 1_800_000_000
@@ -113,20 +112,8 @@ def problem(response: Response, status: int, slug: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def postgres_schema(postgres_database: str) -> Iterator[str]:
     """A schema of its own in the session's PostgreSQL database, for one test module."""
-    schema = f"api{os.getpid()}_{next(_labels)}"
-    engine = create_engine(postgres_database, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield (
-            make_url(postgres_database)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with postgres_schema_url(postgres_database) as url:
+        yield url
 
 
 def open_api(data_dir: Path, database_url: str | None = None) -> Iterator[Api]:

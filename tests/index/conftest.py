@@ -8,8 +8,6 @@ variants are skipped, saying why, unless ``REGISTRY_TEST_REQUIRE_POSTGRES=1`` (C
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +18,6 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
-from sqlalchemy import create_engine, make_url, text
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
@@ -34,31 +31,17 @@ from registry.deploy import deploy_with_receipt
 from registry.index import Database, Indexer, catalogue
 from registry.index.catalogue import AssetRecord
 from registry.settings import Settings
+from tests.conftest import postgres_schema_url
 
 GAS = 600_000
 FAR_FUTURE = 2**40 - 1
 
 
-_schemas = itertools.count()
-
-
 @pytest.fixture
 def postgres_url(postgres_database: str) -> Iterator[str]:
     """A fresh schema of the session's PostgreSQL database, as the search path of the URL."""
-    schema = f"t{os.getpid()}_{next(_schemas)}"
-    engine = create_engine(postgres_database, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield (
-            make_url(postgres_database)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with postgres_schema_url(postgres_database) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
