@@ -52,7 +52,7 @@
       else if (name === "on") for (const [kind, fn] of Object.entries(value)) node.addEventListener(kind, fn);
       else node.setAttribute(name, value === true ? "" : String(value));
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -60,7 +60,7 @@
   }
 
   function fill(container, ...children) {
-    container.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+    container.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
   }
 
   function short(value) {
@@ -220,6 +220,10 @@
     ]);
     if (generation !== state.generation) return;
     if (has("GET", "/events")) {
+      for (const chain of CHAINS) {
+        fill($(`#chain-${chain} .txs`), el("li", { class: "muted", text: "none since the page opened" }));
+        fill($(`#chain-${chain} .refusals`), el("li", { class: "muted", text: "none since the page opened" }));
+      }
       streamLoop(generation);
     } else {
       setStream("off", "not available on this server (GET /events): blocks are polled");
@@ -293,14 +297,11 @@
         const set = (block.validators && block.validators.length ? block.validators : state.validators);
         const sealed = new Set(block.sealers.map((s) => s.toLowerCase()));
         parts.push(
-          el("span", { class: "sr-only", text: " sealed by " }),
           ` · seals ${block.sealers.length}/${set.length}:`,
           set.map((v) =>
-            el("span", {
-              class: sealed.has(v.toLowerCase()) ? "seal on" : "seal off",
-              title: v,
-              text: sealed.has(v.toLowerCase()) ? validatorName(v) : `${validatorName(v)} –`,
-            }),
+            sealed.has(v.toLowerCase())
+              ? el("span", { class: "seal on", title: v, text: validatorName(v) })
+              : el("span", { class: "seal off", title: `${v}: no seal` }, validatorName(v), el("span", { class: "sr-only", text: " (no seal)" })),
           ),
         );
       }
@@ -825,7 +826,11 @@
     }
     await guarded(where, async () => {
       const page = await api("/chains/permissioned/interventions?limit=50");
-      state.interventions = new Map((page.items || []).map((item) => [String(item.id), item]));
+      // Merged, not replaced: an intervention the stream announced may be newer than this page.
+      for (const item of page.items || []) {
+        const id = interventionId(item);
+        state.interventions.set(id, { ...(state.interventions.get(id) || {}), ...item, id });
+      }
       renderInterventions();
     });
   }
@@ -870,10 +875,14 @@
     );
   }
 
+  function interventionId(item) {
+    return String(item.id ?? item.intervention_id ?? item.proposal_id);
+  }
+
   function onIntervention(data) {
     if (data.chain !== "permissioned") return;
-    const known = state.interventions.get(String(data.id)) || {};
-    state.interventions.set(String(data.id), { ...known, ...data });
+    const id = interventionId(data);
+    state.interventions.set(id, { ...(state.interventions.get(id) || {}), ...data, id });
     renderInterventions();
   }
 

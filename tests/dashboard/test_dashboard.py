@@ -248,7 +248,8 @@ def test_a_rollback_shows_in_the_intervention_log_and_the_cap_table_changes_back
         headers={"Idempotency-Key": "dashboard-rollback-1"},
     )
     assert proposed.status_code in (200, 201, 202), proposed.text
-    proposal_id = proposed.json()["id"]
+    answer = proposed.json()
+    proposal_id = answer.get("id", answer.get("intervention_id"))
     row = page.locator(f'#interventions-body tr[data-intervention="{proposal_id}"]')
     expect(row).to_contain_text("rollback")
 
