@@ -19,6 +19,17 @@
   const POLL_MS = 2000;
   const REFRESH_MS = 5000;
 
+  // What each role may do (the API's roles; each operation's own list is its `x-roles`).
+  const ROLE_TEXT = {
+    admin: "may do everything, keys included",
+    issuer: "may issue assets, run its own, and start demos",
+    agent: "may enforce (pause, freeze, force) on the assets assigned to it",
+    "kyc-provider": "may register investors and manage their KYC",
+    validator: "may sign votes and interventions as its validator",
+    investor: "may send from its own wallets",
+    auditor: "read-only: it may watch everything and change nothing",
+  };
+
   const state = {
     key: null,
     role: null,
@@ -192,12 +203,7 @@
     try {
       const me = await api("/keys/me");
       state.role = me.role;
-      const writes = Object.entries(state.paths).flatMap(([path, item]) =>
-        Object.entries(item)
-          .filter(([method, op]) => method !== "get" && (op["x-roles"] || []).includes(me.role))
-          .map(([method]) => `${method.toUpperCase()} ${path}`),
-      );
-      const can = writes.length === 0 ? "read-only: it may watch everything and change nothing" : `may read, and call ${writes.length} operations that change things`;
+      const can = ROLE_TEXT[me.role] || "see GET /keys/me";
       setKeyStatus(`Connected as ${me.role} (key ${me.key_id}, “${me.label}”): ${can}.`);
       document.body.dataset.role = me.role;
     } catch (error) {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.registry_fixtures import make_world
@@ -316,4 +317,38 @@ def test_connect_your_wallet_adds_each_chain_through_eip_3085(dashboard: Dashboa
         assert params["chainId"] == hex(chain["chain_id"])
         assert params["rpcUrls"] == [f"{dashboard.url}/chains/{chain['name']}/rpc"]
         assert params["nativeCurrency"]["decimals"] == 18
+    assert watched.errors == []
+
+
+def test_investors_with_their_kyc_state_and_a_cap_table_with_its_chart(
+    dashboard: Dashboard, watched: Watched
+) -> None:
+    dashboard.require("GET /investors", "GET /assets/{asset_id}/cap-table")
+    registry = dashboard.registry
+    world = make_world(registry, "permissioned")
+    stock = world.stock("kyc")
+    large, small = world.onboard(2)
+    registry.tokens.mint(stock, large.address, 300, sender=world.issuer)
+    minted = registry.tokens.mint(stock, small.address, 100, sender=world.issuer)
+    registry.wait_for_index("permissioned", minted.block_number)
+
+    watched.open_with(dashboard.url, dashboard.tokens["auditor"])
+    page = watched.page
+    for wallet in (large.address, small.address):
+        row = page.locator("#investors-body tr", has_text=f"{wallet[:6]}…{wallet[-4:]}")
+        expect(row).to_contain_text("verified")
+    page.locator("#asset-select").select_option(stock)
+    expect(page.locator("#asset-terms")).to_contain_text("ACMS")
+    expect(page.locator(f'#cap-table tr[data-wallet="{large.address}"] td.amount').first).to_have_text("300")
+    expect(page.locator(f'#cap-table tr[data-wallet="{small.address}"] td.amount').first).to_have_text("100")
+    bars = page.locator("#cap-table svg.bars rect")
+    expect(bars).to_have_count(2)
+    widths = [float(bars.nth(i).get_attribute("width") or 0) for i in range(2)]
+    assert widths[0] == pytest.approx(3 * widths[1], rel=0.01)
+    # A transfer moves the bars: the cap table follows the chain without a reload.
+    moved = registry.tokens.transfer(stock, small.address, 50, sender=large.address)
+    registry.wait_for_index("permissioned", moved.block_number)
+    expect(page.locator(f'#cap-table tr[data-wallet="{small.address}"] td.amount').first).to_have_text("150")
+    page.locator("#assets").scroll_into_view_if_needed()
+    watched.screenshot("dashboard-cap-table")
     assert watched.errors == []
