@@ -849,7 +849,9 @@
 
   function renderInterventions() {
     const where = $("#interventions-body");
-    const items = [...state.interventions.values()].sort((a, b) => String(b.id).localeCompare(String(a.id), undefined, { numeric: true }));
+    // Newest first: by the order of creation when the list gave it, an announced newcomer on top.
+    const order = (item) => (typeof item.sequence === "number" ? item.sequence : Number.MAX_SAFE_INTEGER);
+    const items = [...state.interventions.values()].sort((a, b) => order(b) - order(a));
     if (!items.length) {
       fill(where, el("p", { class: "muted", text: "No intervention proposed yet: validators propose one (freeze, unfreeze, rollback) and a quorum signs it." }));
       return;
@@ -867,7 +869,7 @@
             el(
               "tr",
               { "data-intervention": item.id, "data-status": item.status },
-              el("td", { text: item.id }),
+              el("td", { title: item.id, text: typeof item.sequence === "number" ? `#${item.sequence}` : short(item.id) }),
               el("td", {}, item.kind, item.reason ? el("span", { class: "note", text: item.reason }) : null),
               el("td", { class: `status-${item.status}`, text: item.status }),
               el("td", { text: (item.signers || []).map((s) => validatorName(addressOf(s))).join(", ") || "nobody yet" }),
@@ -881,6 +883,8 @@
     );
   }
 
+  const reloadInterventions = debounce(loadInterventions, 300);
+
   function interventionId(item) {
     return String(item.id ?? item.intervention_id ?? item.proposal_id);
   }
@@ -890,6 +894,7 @@
     const id = interventionId(data);
     state.interventions.set(id, { ...(state.interventions.get(id) || {}), ...data, id });
     renderInterventions();
+    reloadInterventions();
   }
 
   // ---- connect your wallet -------------------------------------------------------------------------

@@ -25,6 +25,8 @@ HASH = {
     name: "0x" + digit * 64 for name, digit in (("a", "a"), ("b", "b"), ("c", "c"), ("d", "d"), ("e", "e"))
 }
 WALLETS = ["0x" + digit * 40 for digit in "567"]
+PROPOSAL = "0x" + "9" * 64
+"""An intervention's id (its EIP-712 digest)."""
 FAR = 100_000
 """Block numbers of the served stream: far above the real chains' heads."""
 
@@ -92,7 +94,7 @@ FIRST = "".join(
             6,
             {
                 "chain": "permissioned",
-                "id": 7,
+                "id": PROPOSAL,
                 "kind": "rollback",
                 "status": "executed",
                 "signers": VALIDATORS[:3],
@@ -135,7 +137,9 @@ class Served:
         page.route(re.compile(r"/events(\?.*)?$"), self.events)
         page.route(
             re.compile(r"/chains/permissioned/validators$"),
-            lambda route: route.fulfill(json={"current": VALIDATORS, "threshold": 3, "history": []}),
+            lambda route: route.fulfill(
+                json={"chain": "permissioned", "validators": VALIDATORS, "threshold": 3, "history": []}
+            ),
         )
         page.route(
             re.compile(r"/chains/permissioned/interventions(\?.*)?$"),
@@ -276,7 +280,7 @@ def test_the_stream_is_parsed_drawn_and_resumed_with_last_event_id(
         "not a verified investor of this chain"
     )
     # The intervention log: who signed, what was dropped, replayed and excluded.
-    row = page.locator('#interventions-body tr[data-intervention="7"]')
+    row = page.locator(f'#interventions-body tr[data-intervention="{PROPOSAL}"]')
     expect(row).to_have_attribute("data-status", "executed")
     expect(row).to_contain_text("V1, V2, V3")
     for cell, value in zip(row.locator("td").all()[4:], (HASH["c"], HASH["d"], HASH["e"]), strict=True):
