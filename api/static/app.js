@@ -487,6 +487,8 @@
           state.streaming = true;
           setStream("live", "live");
           delay = 1000;
+          // Blocks sealed between the first read and this subscription came on no stream: read them.
+          CHAINS.forEach((chain) => loadBlocks(chain));
           await readEvents(response.body, generation);
         } else if (response.status === 401 || response.status === 403) {
           setStream("down", `refused by the server (${response.status}): check the key`);
@@ -500,7 +502,6 @@
       setStream("down", "connection lost, reconnecting…");
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 15000);
-      if (generation === state.generation) await Promise.all(CHAINS.map((chain) => loadBlocks(chain)));
     }
   }
 
