@@ -377,23 +377,30 @@
       .join(", ");
   }
 
+  function renderTxs(chain) {
+    const list = state.txs[chain];
+    if (!list.length) return;
+    fill(
+      $(`#chain-${chain} .txs`),
+      list.map((tx) =>
+        el(
+          "li",
+          { "data-tx": tx.tx_hash, class: tx.dropped ? "dropped" : null },
+          el("span", { class: "num", text: `#${tx.block_number}` }),
+          ` ${tx.symbol || short(tx.asset_id)} ${tx.event}: ${describeArgs(tx.args)} `,
+          el("code", { title: tx.tx_hash, text: short(tx.tx_hash) }),
+          tx.dropped ? " · rolled back" : null,
+        ),
+      ),
+    );
+  }
+
   function onTokenEvent(data) {
     const list = state.txs[data.chain];
     if (!list) return;
     list.unshift(data);
     list.length = Math.min(list.length, MAX_TXS);
-    fill(
-      $(`#chain-${data.chain} .txs`),
-      list.map((tx) =>
-        el(
-          "li",
-          { "data-tx": tx.tx_hash },
-          el("span", { class: "num", text: `#${tx.block_number}` }),
-          ` ${tx.symbol || short(tx.asset_id)} ${tx.event}: ${describeArgs(tx.args)} `,
-          el("code", { title: tx.tx_hash, text: short(tx.tx_hash) }),
-        ),
-      ),
-    );
+    renderTxs(data.chain);
     if (state.asset && state.asset.asset_id === data.asset_id) refreshCapTable();
   }
 
@@ -414,7 +421,14 @@
     const blocks = state.blocks[data.chain];
     if (!blocks) return;
     for (const block of blocks.values()) if (block.number >= data.first_changed_block) block.dropped = true;
+    for (const tx of state.txs[data.chain]) if (tx.block_number >= data.first_changed_block) tx.dropped = true;
+    const chain = state.chains[data.chain];
+    if (chain) {
+      chain.head = data.new_head;
+      $(`#chain-${data.chain} .chain-meta`).textContent = `chain id ${chain.chain_id} · head ${chain.head}`;
+    }
     renderBlocks(data.chain);
+    renderTxs(data.chain);
     loadBlocks(data.chain);
     loadInterventions();
     refreshCapTable();

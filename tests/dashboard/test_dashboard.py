@@ -280,6 +280,8 @@ def test_a_rollback_shows_in_the_intervention_log_and_the_cap_table_changes_back
     expect(page.locator(f'#cap-table tr[data-wallet="{holder.address}"] td.amount').first).to_have_text("100")
     assert _cap_table(watched) == before
     watched.screenshot("dashboard-rolled-back")
+    page.locator("#interventions").scroll_into_view_if_needed()
+    watched.screenshot("dashboard-intervention-log")
     assert watched.errors == []
 
 
