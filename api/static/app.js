@@ -677,8 +677,10 @@
     const where = $("#investors-body");
     if (!has("GET", "/investors")) {
       fill(where, unavailable("GET /investors"));
+      $("#investors-reload").disabled = true;
       return;
     }
+    $("#investors-reload").disabled = false;
     await guarded(where, async () => {
       const tables = [];
       for (const chain of CHAINS.filter((name) => state.chains[name])) {
@@ -986,10 +988,11 @@
       connect();
     });
     $("#forget-key").addEventListener("click", () => {
+      // A shared workshop machine: forget the key and everything it showed.
       sessionStorage.removeItem(KEY_STORE);
       state.key = null;
       disconnect();
-      setKeyStatus("Key forgotten. Paste an API key: any role may watch (an auditor's is enough).");
+      location.reload();
     });
     $("#asset-select").addEventListener("change", (event) => {
       state.asset = state.assets.find((a) => a.asset_id === event.target.value) || null;

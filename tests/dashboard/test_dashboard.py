@@ -83,6 +83,11 @@ def test_the_page_loads_with_an_auditors_key_read_only_without_console_errors(
         page.keyboard.press("Enter")
         expect(page.locator(f"#{anchor}")).to_be_in_viewport()
         watched.screenshot(f"dashboard-auditor-{anchor}")
+    # Forgetting the key clears it and what it showed.
+    page.get_by_role("button", name="Forget key").click()
+    expect(page.locator("#key-help")).to_contain_text("Paste an API key")
+    expect(page.locator("#chain-permissioned .blocks li[data-number]")).to_have_count(0)
+    assert page.evaluate("sessionStorage.getItem('registry.apiKey')") is None
     assert watched.errors == []
 
 
