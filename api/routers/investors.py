@@ -161,7 +161,10 @@ def _registration(body: InvestorCreate, registry: Registry, caller: Principal) -
     "(ISO 3166 numeric or alpha-2), accreditation and KYC expiry, signed by custody as the KYC provider. "
     "Every wallet is checked first (a wallet that belongs to an investor already is 409 and nothing is "
     "sent); a bad field is 422 naming it. On the permissionless chain the first registration deploys the "
-    "registry. To sign with your own wallet, use POST /investors/prepare (one wallet).",
+    "registry. A server stopped between those transactions leaves the investor with the wallets linked so "
+    "far: a retry with the same Idempotency-Key answers 409 naming what was sent, and POST "
+    "/investors/{chain}/{investor_id}/wallets links the rest. To sign with your own wallet, use POST "
+    "/investors/prepare (one wallet).",
 )
 def register_investor(
     body: InvestorCreate, registry: RegistryDep, caller: PrincipalDep, idem: IdempotencyDep

@@ -3,9 +3,12 @@ change, revoke, link and unlink wallets; every refusal, and who may read whose r
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+from api.idempotency import request_fingerprint
+from registry.access import idempotency as store
 from registry.chain.clock import advance_to
 
 from .conftest import Api, problem
@@ -271,3 +274,35 @@ def test_a_kyc_provider_signs_with_its_own_wallet(api: Api) -> None:
     assert sign_and_send(api, token, wallet, unlink.json()).json()["investor"]["wallets"] == [first]
     revoke = api.call("POST", f"{path}/revoke/prepare", token=token, json={})
     assert sign_and_send(api, token, wallet, revoke.json()).json()["investor"]["kyc_state"] == "revoked"
+
+
+def test_a_registration_cut_short_between_its_transactions_is_not_sent_again(api: Api) -> None:
+    """The server died after the registration landed, before the second wallet was linked: the retry
+    sends nothing and says what landed; the client links the second wallet itself."""
+    provider = kyc_provider(api)
+    first, second = fresh_wallet().address, fresh_wallet().address
+    body = {"chain": CHAIN, "wallets": [first, second], "country": 756}
+    record = store.begin(
+        api.registry.db,
+        key_id=api.records["kyc-provider"].key_id,
+        idempotency_key="cut-short",
+        fingerprint=request_fingerprint("POST", "/investors", "", json.dumps(body).encode()),
+        operation="POST /investors",
+        owner="a process that died",
+        now=api.clock.now,
+    ).record
+    landed = api.registry.investors.register(CHAIN, first, country=756, sender=provider).outcomes[0]
+    transaction = {"chain": CHAIN, "hash": landed.hash_hex, "sender": provider, "nonce": landed.nonce}
+    store.add_transaction(api.registry.db, record, transaction, owner="a process that died")
+    before, sent = count(api), nonce(api, provider)
+    retried = api.call("POST", "/investors", "kyc-provider", idem="cut-short", json=body)
+    assert problem(retried, 409, "idempotency-interrupted")["transactions"] == [
+        {**transaction, "state": "mined"}
+    ]
+    assert (count(api), nonce(api, provider)) == (before, sent)
+    investor_id = api.registry.investors.investor_of(CHAIN, first)
+    assert api.registry.investors.investor_of(CHAIN, second) == 0
+    linked = api.call(
+        "POST", f"/investors/{CHAIN}/{investor_id}/wallets", "kyc-provider", json={"wallet": second}
+    )
+    assert linked.json()["investor"]["wallets"] == [first, second]
