@@ -673,6 +673,33 @@
 
   // ---- investors -----------------------------------------------------------------------------------
 
+  function investorTable(chain, items, title) {
+    const head = ["investor", "wallets", "country", "accredited", "KYC", "expires"];
+    const rows = items.map((inv) =>
+      el(
+        "tr",
+        {},
+        el("td", { text: `#${inv.investor_id}` }),
+        el("td", { class: "mono", text: (inv.wallets || []).map(short).join(" ") }),
+        el("td", { text: inv.country_alpha2 || inv.country }),
+        el("td", { text: inv.accredited ? "yes" : "no" }),
+        el("td", { class: `kyc-${inv.kyc_state}`, text: inv.kyc_state }),
+        el("td", { text: inv.kyc_expires_at ? String(inv.kyc_expires_at).slice(0, 10) : "never" }),
+      ),
+    );
+    // A long list scrolls in its box (reachable with Tab, scrolled with the arrow keys).
+    return el(
+      "div",
+      { class: "scroll", tabindex: "0", role: "region", "aria-label": title },
+      el(
+        "table",
+        { "aria-label": `Investors on the ${chain} chain` },
+        el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))),
+        el("tbody", {}, rows),
+      ),
+    );
+  }
+
   async function loadInvestors() {
     const where = $("#investors-body");
     if (!has("GET", "/investors")) {
@@ -682,38 +709,30 @@
     }
     $("#investors-reload").disabled = false;
     await guarded(where, async () => {
-      const tables = [];
+      const pages = [];
       for (const chain of CHAINS.filter((name) => state.chains[name])) {
-        const page = await api(`/investors?chain=${chain}&limit=100`);
+        pages.push([chain, await api(`/investors?chain=${chain}&limit=100`)]);
+      }
+      // Unchanged: keep the tables as they are (and the keyboard focus in them).
+      const signature = JSON.stringify(pages);
+      if (signature === state.investorsSeen && where.childElementCount) return;
+      state.investorsSeen = signature;
+      const columns = [];
+      for (const [chain, page] of pages) {
         const items = page.items || [];
-        tables.push(
-          el("h3", { text: `${chain}: ${items.length}${page.next_cursor ? "+" : ""} investors` }),
-          items.length
-            ? el(
-                "table",
-                { "aria-label": `Investors on the ${chain} chain` },
-                el("thead", {}, el("tr", {}, ["investor", "wallets", "country", "accredited", "KYC", "expires"].map((h) => el("th", { scope: "col", text: h })))),
-                el(
-                  "tbody",
-                  {},
-                  items.map((inv) =>
-                    el(
-                      "tr",
-                      {},
-                      el("td", { text: `#${inv.investor_id}` }),
-                      el("td", { class: "mono", text: (inv.wallets || []).map(short).join(" ") }),
-                      el("td", { text: inv.country_alpha2 || inv.country }),
-                      el("td", { text: inv.accredited ? "yes" : "no" }),
-                      el("td", { class: `kyc-${inv.kyc_state}`, text: inv.kyc_state }),
-                      el("td", { text: inv.kyc_expires_at ? String(inv.kyc_expires_at).slice(0, 10) : "never" }),
-                    ),
-                  ),
-                ),
-              )
-            : el("p", { class: "muted", text: "none registered" }),
+        const title = `${chain}: ${items.length}${page.next_cursor ? "+" : ""} investors`;
+        columns.push(
+          el(
+            "div",
+            {},
+            el("h3", { text: title }),
+            items.length ? investorTable(chain, items, title) : el("p", { class: "muted", text: "none registered" }),
+          ),
         );
       }
-      fill(where, tables);
+      const scroll = [...where.querySelectorAll(".scroll")].map((box) => box.scrollTop);
+      fill(where, el("div", { class: "two" }, columns));
+      where.querySelectorAll(".scroll").forEach((box, i) => (box.scrollTop = scroll[i] || 0));
     });
   }
 
@@ -817,7 +836,10 @@
     title.textContent = `${run.name}: ${run.status}${run.error ? ` (${run.error})` : ""}`;
     title.className = `status-${run.status}`;
     $("#demo-run").dataset.status = run.status;
-    fill($("#demo-steps"), (run.steps || []).map(stepItem));
+    const steps = $("#demo-steps");
+    const following = steps.scrollTop + steps.clientHeight >= steps.scrollHeight - 4;
+    fill(steps, (run.steps || []).map(stepItem));
+    if (following) steps.scrollTop = steps.scrollHeight; // keep the newest step in view, unless scrolled up
     const result = run.result;
     if (result && Array.isArray(result.columns) && Array.isArray(result.rows)) {
       fill(
@@ -835,7 +857,9 @@
   function onDemo(data) {
     if (!state.demoRun || data.run_id !== state.demoRun.run_id) return;
     // Show the step at once; the run's own document (read on the wake-up) stays the authority.
-    $("#demo-steps").append(stepItem(data));
+    const steps = $("#demo-steps");
+    steps.append(stepItem(data));
+    steps.scrollTop = steps.scrollHeight;
     if (state.demoWake) state.demoWake();
   }
 
@@ -861,7 +885,8 @@
   function listed(values) {
     const items = Array.isArray(values) ? values : [];
     if (!items.length) return "none";
-    return items.map((v) => short(typeof v === "object" ? v.tx_hash || v.hash || addressOf(v) || JSON.stringify(v) : v)).join(", ");
+    const shown = items.slice(0, 3).map((v) => short(typeof v === "object" ? v.tx_hash || v.hash || addressOf(v) || JSON.stringify(v) : v));
+    return items.length > 3 ? `${items.length}: ${shown.join(", ")} and ${items.length - 3} more` : shown.join(", ");
   }
 
   function renderInterventions() {

@@ -181,6 +181,7 @@ def test_a_scenario_started_from_its_button_updates_both_chains(
     run = page.locator("#demo-run")
     expect(page.locator("#demo-steps li").first).to_be_visible()
     expect(run).to_have_attribute("data-status", re.compile("done|failed"), timeout=10 * TIMEOUT_MS)
+    page.locator("#demo-result").scroll_into_view_if_needed()
     watched.screenshot("dashboard-demo")
     expect(run).to_have_attribute("data-status", "done")
     expect(page.locator("#demo-result table tbody tr").first).to_be_visible()
