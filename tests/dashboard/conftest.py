@@ -44,6 +44,9 @@ VIEWPORT = {"width": 1280, "height": 720}
 TIMEOUT_MS = 30_000
 """A guard on every wait for the page (a wait ends as soon as its condition holds)."""
 
+CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
+"""A page function listing the page's texts under 7:1 contrast or 14 px (WCAG's formula): projector-proof."""
+
 _labels = itertools.count()
 
 

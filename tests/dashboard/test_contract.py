@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
-from .conftest import TIMEOUT_MS, Dashboard, Watched
+from .conftest import CONTRAST, TIMEOUT_MS, Dashboard, Watched
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -286,6 +286,7 @@ def test_the_stream_is_parsed_drawn_and_resumed_with_last_event_id(
     for cell, value in zip(row.locator("td").all()[4:], (HASH["c"], HASH["d"], HASH["e"]), strict=True):
         expect(cell).to_have_text(f"{value[:6]}…{value[-4:]}")
     watched.screenshot("contract-stream")
+    assert page.evaluate(CONTRAST) == []
     assert watched.errors == []
 
 
@@ -325,4 +326,5 @@ def test_a_demo_run_shows_its_steps_and_result_and_the_cap_table_its_chart(
     expect(page.locator("#demo-result tbody tr").first).to_contain_text("refused")
     expect(button).to_be_enabled()
     watched.screenshot("contract-demo")
+    assert page.evaluate(CONTRAST) == []
     assert watched.errors == []

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.registry_fixtures import make_world
 
-from .conftest import TIMEOUT_MS, Dashboard, Watched
+from .conftest import CONTRAST, TIMEOUT_MS, Dashboard, Watched
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -359,4 +359,43 @@ def test_investors_with_their_kyc_state_and_a_cap_table_with_its_chart(
     expect(page.locator(f'#cap-table tr[data-wallet="{small.address}"] td.amount').first).to_have_text("150")
     page.locator("#assets").scroll_into_view_if_needed()
     watched.screenshot("dashboard-cap-table")
+    assert watched.errors == []
+
+
+def test_readable_on_a_projector_and_usable_with_the_keyboard(dashboard: Dashboard, watched: Watched) -> None:
+    watched.open_with(dashboard.url, dashboard.tokens["auditor"])
+    page = watched.page
+    expect(page.locator("#key-help")).to_contain_text("Connected as auditor")
+    expect(page.locator("#wallet-body .wallet-chain")).to_have_count(2)
+    # WCAG's enhanced contrast (7:1) for every text, and nothing under 14 px.
+    assert page.evaluate(CONTRAST) == []
+    # Tab walks the header, the section links, then the panels; the focus is always visible. (A reload
+    # starts from the top of the page: the key is kept for the tab.)
+    page.reload()
+    expect(page.locator("#key-help")).to_contain_text("Connected as auditor")
+    order: list[str] = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return [e.tagName, e.id || e.textContent.trim(), s.outlineStyle, s.outlineWidth]; }"
+        )
+        assert focused[2] == "solid" and focused[3] == "4px", (focused, order)
+        order.append(f"{focused[0]} {focused[1]}")
+    assert order[:9] == [
+        "A Skip to the chains",
+        "INPUT api-key",
+        "BUTTON Connect",
+        "BUTTON forget-key",
+        "A Chains",
+        "A Assets",
+        "A Investors",
+        "A Demos",
+        "A Interventions",
+    ]
+    # The skip link moves the focus to the chains.
+    page.reload()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     assert watched.errors == []
