@@ -42,6 +42,9 @@ MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("GET", "/assets"): EVERY,
     ("GET", "/assets/{asset_id}"): EVERY,
     ("POST", "/transactions"): SIGNERS,
+    ("GET", "/demos"): EVERY,
+    ("POST", "/demos/{name}"): ISSUERS,
+    ("GET", "/demos/runs/{run_id}"): EVERY,
 }
 """(method, path) -> the roles that may call it (PUBLIC: anyone, no key)."""
 
@@ -51,6 +54,8 @@ PLACEHOLDERS: Final = {
     "chain": "permissioned",
     "number": "999999999",
     "slug": "no-such-problem",
+    "name": "no-such-demo",
+    "run_id": "no-such-run",
 }
 """Path parameters that name nothing, so that an allowed call changes nothing (any other: ``x``)."""
 

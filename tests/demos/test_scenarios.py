@@ -15,7 +15,9 @@ from tests.demos.conftest import HOLDERS
 CHAINS = ("permissioned", "permissionless")
 
 
-def run(registry: Registry, name: str, *, variant: str | None = None) -> tuple[DemoReport, list[tuple[str, ...]]]:
+def run(
+    registry: Registry, name: str, *, variant: str | None = None
+) -> tuple[DemoReport, list[tuple[str, ...]]]:
     heard: list[tuple[str, ...]] = []
     report = run_scenario(
         registry,
