@@ -13,7 +13,7 @@ run collides with another's.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -151,6 +151,39 @@ class Demo:
 
     def _chain(self, chain: str) -> ChainName:
         return self.registry.context.chain(chain).name
+
+    def send_all(self, chain: str, txs: Sequence[PreparedTransaction], *, gas: int) -> list[TxOutcome]:
+        """Send many transactions that a service prepared and checked, pipelined, each with the gas limit
+        ``gas`` (no estimate each: the crowd steps of a scenario then fit in a few blocks).
+
+        Raises:
+            RegistryError: the first transaction that did not land, with its reason.
+        """
+        if not txs:
+            return []
+        outcome = self.registry.sender(chain).send_many([tx.with_gas(gas) for tx in txs])
+        for result in outcome.results:
+            if result.status != "landed" or result.outcome is None:
+                error = result.error or RegistryError(f"{result.tx.description}: did not land")
+                raise error
+        return [result.outcome for result in outcome.results if result.outcome is not None]
+
+    def fund_gas_all(self, chain: str, addresses: Sequence[str], amount: int = GAS_FOR_A_PARTY) -> None:
+        """`fund_gas` for many addresses, pipelined."""
+        faucet = KeyService.faucet(self.registry.context.chain(chain))
+        assert faucet is not None  # Demo() checked that the chains are embedded
+        txs = [
+            PreparedTransaction(
+                chain=self._chain(chain),
+                sender=faucet,
+                to=check_address(address, "address"),
+                data=b"",
+                value=amount,
+                description="gas from the faucet",
+            )
+            for address in addresses
+        ]
+        self.send_all(chain, txs, gas=21_000)
 
     def now(self, chain: str) -> int:
         """The timestamp of ``chain``'s latest block."""

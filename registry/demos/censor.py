@@ -6,6 +6,9 @@ stops this one token, leaves every other transaction of the investor alone, and 
 is the limit of what an issuer alone can do. On the permissioned chain a quorum of validators goes
 further: it freezes the investor chain-wide (no transaction of it is accepted any more) and rolls back
 the trade it dislikes. On the open chain no one can do either. The intervention log shows who signed.
+
+Through the API (on the server's own chains) the rollback rewinds the permissioned chain for everyone
+using the server: their transactions of those few blocks are replayed, as anyone's would be.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ lost for good. The table ends with what the rollback power could also be used fo
 Variant ``agent-key``: the stolen key is an issuer agent's, which holds the enforcement role; the thief
 uses the agent's forcedTransfer to take the holder's bonds. On the open chain the issuer first revokes
 that role.
+
+Through the API (on the server's own chains) the rollback rewinds the permissioned chain for everyone
+using the server: their transactions of those few blocks are replayed, as anyone's would be.
 """
 
 from __future__ import annotations
