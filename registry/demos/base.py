@@ -270,7 +270,7 @@ def bond_terms(
 def refusal(exc: BaseException) -> str:
     """A refusal in one line for people."""
     text = " ".join(str(exc).split())
-    return text if len(text) <= 400 else text[:397] + "…"
+    return text if len(text) <= 600 else text[:597] + "…"
 
 
 def short(address: str) -> str:
