@@ -27,7 +27,8 @@ def test_a_run_in_the_background_one_at_a_time_followed_to_its_result(sqlite_api
     assert embedded is not None
     # Holding the chain's lock keeps the run at its first step: the second start meets it running.
     with embedded.lock:
-        started = sqlite_api.call("POST", "/demos/censor", "issuer", json={})
+        assert problem(sqlite_api.call("POST", "/demos/censor", "issuer", json={}), 403, "role-forbidden")
+        started = sqlite_api.call("POST", "/demos/censor", "admin", json={})
         assert started.status_code == 202, started.text
         run_id = started.json()["run_id"]
         busy = problem(sqlite_api.call("POST", "/demos/access", "admin"), 409, "demo-running")

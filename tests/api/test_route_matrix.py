@@ -77,7 +77,7 @@ MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("POST", "/assets/{asset_id}/recoveries"): ENFORCERS,
     ("POST", "/assets/{asset_id}/recoveries/prepare"): ENFORCERS,
     ("GET", "/demos"): EVERY,
-    ("POST", "/demos/{name}"): ISSUERS,
+    ("POST", "/demos/{name}"): ADMIN,
     ("GET", "/demos/runs/{run_id}"): EVERY,
 }
 """(method, path) -> the roles that may call it (PUBLIC: anyone, no key)."""
