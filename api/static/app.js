@@ -22,7 +22,7 @@
   // What each role may do (the API's roles; each operation's own list is its `x-roles`).
   const ROLE_TEXT = {
     admin: "may do everything, keys included",
-    issuer: "may issue assets, run its own, and start demos",
+    issuer: "may issue assets and run its own",
     agent: "may enforce (pause, freeze, force) on the assets assigned to it",
     "kyc-provider": "may register investors and manage their KYC",
     validator: "may sign votes and interventions as its validator",
