@@ -476,7 +476,11 @@
           data = [];
           continue;
         }
-        if (line.startsWith(":")) continue;
+        if (line.startsWith(":")) {
+          // The server says this reader missed messages: read the current state instead.
+          if (line.startsWith(": dropped")) resync();
+          continue;
+        }
         const colon = line.indexOf(":");
         const field = colon < 0 ? line : line.slice(0, colon);
         let value = colon < 0 ? "" : line.slice(colon + 1);
@@ -487,6 +491,12 @@
       }
     }
   }
+
+  const resync = debounce(() => {
+    CHAINS.forEach((chain) => loadBlocks(chain));
+    loadInterventions();
+    refreshCapTable();
+  }, 200);
 
   async function streamLoop(generation) {
     let delay = 1000;

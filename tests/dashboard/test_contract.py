@@ -107,7 +107,7 @@ FIRST = "".join(
 )
 """The first connection's messages (the connection then ends, as a dropped one does)."""
 
-SECOND = _message(
+SECOND = ": dropped 3 event(s): this reader fell behind\n\n" + _message(
     "block",
     7,
     {
