@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from web3.exceptions import Web3RPCError
 
 from registry.activity import Activity, ActivityHub, Subscription
 from registry.errors import SubmissionRejectedError
@@ -167,3 +168,26 @@ def test_a_stalled_reader_does_not_hold_sealing_back(registry: Registry) -> None
         items, dropped = stalled.take()
         assert [a.data["number"] for a in items] == [head + 5, head + 6]
         assert dropped == 4
+
+
+def test_a_raw_transaction_of_an_unverified_sender_is_a_refusal_with_its_hash(registry: Registry) -> None:
+    # What cast or a wallet meets through JSON-RPC: the chain itself reports the refusal.
+    w3 = registry.chain("permissioned").w3
+    (stranger,) = derived_keys("activity raw stranger", 1)
+    signed = stranger.sign_transaction(
+        {
+            "chainId": w3.eth.chain_id,
+            "nonce": 0,
+            "to": stranger.address,
+            "value": 0,
+            "gas": 21_000,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 10**9,
+        }
+    )
+    with registry.activity.subscribe(kinds={"refusal"}) as feed:
+        with pytest.raises(Web3RPCError, match="not registered"):
+            w3.eth.send_raw_transaction(signed.raw_transaction)
+        refusal = next_of(feed, "refusal")
+    assert refusal.data["tx_hash"] == "0x" + bytes(signed.hash).hex()
+    assert (refusal.data["sender"], refusal.data["error"]) == (stranger.address, "unregistered")

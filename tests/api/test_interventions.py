@@ -205,3 +205,23 @@ def test_the_open_chain_has_no_interventions(api: Api, method: str, path: str) -
     body = {"kind": "freeze", "accounts": ["0x" + "11" * 20], "reason": "r"} if method == "POST" else None
     refused = problem(api.call(method, path, "admin", json=body), 409, "immutable-chain")
     assert "permissionless chain is immutable" in refused["detail"]
+
+
+def test_a_retried_proposal_with_its_idempotency_key_proposes_once(api: Api) -> None:
+    body = {"kind": "freeze", "accounts": [Account.create().address], "reason": "retry"}
+    first = api.call("POST", BASE, "admin", idem="freeze-retry-1", json=body)
+    again = api.call("POST", BASE, "admin", idem="freeze-retry-1", json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    matching = [
+        item
+        for item in api.call("GET", BASE, "auditor", params={"limit": 500}).json()["items"]
+        if item["accounts"] == body["accounts"]
+    ]
+    assert [item["id"] for item in matching] == [first.json()["id"]]
+    other = problem(
+        api.call("POST", BASE, "admin", idem="freeze-retry-1", json={**body, "reason": "another"}),
+        422,
+        "idempotency-key-reused",
+    )
+    assert other["field"] == "header Idempotency-Key"
