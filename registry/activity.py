@@ -401,7 +401,7 @@ class ActivitySources:
         # Read outside the lock: the chain's own locks are taken here, and the chain's thread may be
         # waiting for this lock while holding them.
         try:
-            data = self._block(chain, number, block_hash)
+            data = self.describe_block(chain, number, block_hash)
         except Exception:  # the block is gone again (a rollback) or the node did not answer
             logger.warning("could not read block %d of the %s chain for the activity stream", number, chain)
             return
@@ -414,7 +414,9 @@ class ActivitySources:
                 del announced[min(announced)]
             self.hub.publish("block", data)
 
-    def _block(self, chain: str, number: int, block_hash: bytes) -> dict[str, Any]:
+    def describe_block(self, chain: str, number: int, block_hash: bytes) -> dict[str, Any]:
+        """The data of a `block` item for block ``number`` (``block_hash``) of an attached chain: what the
+        chain's thread computes per sealed block (the seals are recovered here)."""
         handle = self._handles[chain]
         embedded = handle.embedded
         if embedded is None:
