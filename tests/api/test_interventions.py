@@ -225,3 +225,24 @@ def test_a_retried_proposal_with_its_idempotency_key_proposes_once(api: Api) -> 
         "idempotency-key-reused",
     )
     assert other["field"] == "header Idempotency-Key"
+
+
+def test_execute_carries_out_an_intervention_whose_quorum_was_not_acted_on(api: Api) -> None:
+    # Signatures gathered without carrying the intervention out (as when the node stopped between the
+    # quorum and the execution): POST .../execute finishes it, once.
+    stranger = Account.create().address
+    proposed = api.call(
+        "POST", BASE, "validator", json={"kind": "freeze", "accounts": [stranger], "reason": "r"}
+    )
+    intervention = proposed.json()["id"]
+    desk = api.registry.chain("permissioned").interventions()
+    for validator in validators(api)[:3]:
+        desk.sign(bytes.fromhex(intervention[2:]), validator, execute=False)
+    waiting = api.call("GET", f"{BASE}/{intervention}", "auditor").json()
+    assert waiting["status"] == "open" and len(waiting["signers"]) == 3
+    assert stranger not in [f["account"] for f in api.registry.governance.frozen_accounts()]
+    executed = api.call("POST", f"{BASE}/{intervention}/execute", "validator")
+    assert executed.status_code == 200, executed.text
+    assert executed.json()["status"] == "executed"
+    assert stranger in [f["account"] for f in api.registry.governance.frozen_accounts()]
+    problem(api.call("POST", f"{BASE}/{intervention}/execute", "admin"), 409, "proposal-closed")
