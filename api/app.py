@@ -30,6 +30,7 @@ from api.routers import (
     assets,
     chains,
     compliance,
+    demos,
     enforcement,
     events,
     governance,
@@ -95,6 +96,7 @@ ROUTERS: Final[tuple[ModuleType, ...]] = (
     enforcement,
     governance,
     events,
+    demos,
 )
 """The resource routers, in the order of the documentation (transactions comes last, built once every
 operation has registered its result)."""
