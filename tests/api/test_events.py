@@ -19,6 +19,7 @@ from api import create_app
 from registry.access import keys as access_keys
 from registry.access.keys import ROLES
 from registry.chain.rpc.server import RpcServerThread
+from registry.demos.runs import DemoRuns
 from registry.errors import SubmissionRejectedError
 from registry.runtime import Registry
 from tests.conftest import derived_keys
@@ -209,3 +210,22 @@ def test_keep_alive_and_a_client_that_leaves_leaves_nothing_behind(served: Serve
     finally:
         state.keep_alive_seconds = 15.0
     assert hub.wait_for_subscribers(before, WAIT), "the stream's subscription outlived its client"
+
+
+def test_a_demo_run_streams_its_steps(served: Served) -> None:
+    runs = DemoRuns.of(served.registry)
+    with stream(served, params={"kinds": "demo"}) as events:
+        run = runs.start("censor")
+        first = events.next_of("demo", run_id=run.run_id)
+        runs.join()
+    assert first.data["name"] == "censor"
+    assert first.data["chain"] in ("permissioned", "permissionless")
+    assert first.data["step"] and first.data["status"] and "detail" in first.data
+    ended = runs.get(run.run_id)
+    assert ended is not None and ended.status == "done"
+    recorded = ended.steps[0]
+    assert (first.data["chain"], first.data["step"], first.data["status"]) == (
+        recorded.chain,
+        recorded.step,
+        recorded.status,
+    )
