@@ -6,8 +6,10 @@ each embedded chain's JSON-RPC at ``/chains/{name}/rpc``, and the problem handle
 
 Every route declares the roles that may call it (`api.security.allow`) or that it is public
 (`api.security.PUBLIC`); `create_app` refuses a route that does neither, and writes the roles into the
-route's OpenAPI operation (``x-roles`` and its description). Every 4XX and 5XX answer is documented as
-``application/problem+json`` (`api.errors`).
+route's OpenAPI operation (``x-roles`` and its description). The workshop dashboard is static files
+(``api/static``): the page at ``/`` and its assets under ``/static``, public and holding no data (it asks
+for a key and reads the API with it); they are plain routes, outside the OpenAPI document. Every 4XX
+and 5XX answer is documented as ``application/problem+json`` (`api.errors`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from api import errors
@@ -184,8 +190,30 @@ def create_app(
             Route(f"/chains/{name}/rpc", endpoint=forward, methods=["GET", "HEAD", "POST", "OPTIONS"])
         )
         app.router.routes.append(Mount(f"/chains/{name}/rpc", app=forward))
+    app.router.routes.append(Route("/", endpoint=dashboard_page, methods=["GET", "HEAD"]))
+    app.router.routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+STATIC_DIR: Final = Path(__file__).parent / "static"
+"""The workshop dashboard's files (plain HTML, CSS and JavaScript, no build step)."""
+
+DASHBOARD_HEADERS: Final = {
+    # The page loads its own script and style only and talks to this origin only; the API key it holds
+    # must not leak to a framing page or a third-party script.
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+async def dashboard_page(request: Request) -> Response:
+    """The workshop dashboard at ``/``: public, like its assets under ``/static``, which hold no data (the
+    page asks for an API key and reads everything through the API with it)."""
+    return FileResponse(STATIC_DIR / "index.html", headers=DASHBOARD_HEADERS)
 
 
 def _declare_roles(router: APIRouter) -> None:

@@ -213,7 +213,7 @@ def serve(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc
     try:
-        lines = ["", f"API              {base}", f"Documentation    {base}/docs"]
+        lines = ["", f"API              {base}", f"Documentation    {base}/docs", f"Dashboard        {base}/"]
         for name, access in registry.context.chains.items():
             if access.handle.embedded is not None:
                 rpc = f"{base}/chains/{name}/rpc"

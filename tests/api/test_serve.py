@@ -82,6 +82,8 @@ def test_serve_prints_a_bootstrap_key_once_stops_cleanly_and_a_lost_key_is_repla
         )
         assert any("keystore-passphrase" in line for line in lines)
         assert _get(f"{url}/keys/me", key) == 200
+        assert f"Dashboard        {url}/" in lines
+        assert _get(f"{url}/", key) == 200
         rpc = urllib.request.Request(
             f"{url}/chains/permissionless/rpc",
             data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}).encode(),
