@@ -22,6 +22,8 @@ EVERY: Final = frozenset(ROLES)
 ADMIN: Final = frozenset({"admin"})
 ISSUERS: Final = frozenset({"admin", "issuer"})
 SIGNERS: Final = EVERY - {"auditor"}
+CLAIMERS: Final = frozenset({"admin", "issuer", "investor"})
+HOLDERS: Final = frozenset({"admin", "investor"})
 
 MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("GET", "/health"): PUBLIC,
@@ -41,6 +43,33 @@ MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("POST", "/assets/prepare"): ISSUERS,
     ("GET", "/assets"): EVERY,
     ("GET", "/assets/{asset_id}"): EVERY,
+    ("GET", "/assets/{asset_id}/coupons"): EVERY,
+    ("POST", "/assets/{asset_id}/coupons"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/fund"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/fund/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/claim"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/claim/prepare"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/sweep"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/sweep/prepare"): ISSUERS,
+    ("GET", "/assets/{asset_id}/dividends"): EVERY,
+    ("POST", "/assets/{asset_id}/dividends"): ISSUERS,
+    ("POST", "/assets/{asset_id}/dividends/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/dividends/{dividend_id}/claim"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/dividends/{dividend_id}/claim/prepare"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/dividends/{dividend_id}/sweep"): ISSUERS,
+    ("POST", "/assets/{asset_id}/dividends/{dividend_id}/sweep/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/splits"): ISSUERS,
+    ("POST", "/assets/{asset_id}/splits/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/call"): ISSUERS,
+    ("POST", "/assets/{asset_id}/call/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/redemption/fund"): ISSUERS,
+    ("POST", "/assets/{asset_id}/redemption/fund/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/redemptions"): HOLDERS,
+    ("POST", "/assets/{asset_id}/redemptions/prepare"): HOLDERS,
+    ("POST", "/assets/{asset_id}/redemption/sweep"): ISSUERS,
+    ("POST", "/assets/{asset_id}/redemption/sweep/prepare"): ISSUERS,
+    ("GET", "/assets/{asset_id}/events"): EVERY,
     ("POST", "/transactions"): SIGNERS,
 }
 """(method, path) -> the roles that may call it (PUBLIC: anyone, no key)."""
@@ -51,6 +80,8 @@ PLACEHOLDERS: Final = {
     "chain": "permissioned",
     "number": "999999999",
     "slug": "no-such-problem",
+    "period_id": "0",
+    "dividend_id": "0",
 }
 """Path parameters that name nothing, so that an allowed call changes nothing (any other: ``x``)."""
 

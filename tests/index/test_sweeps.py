@@ -115,7 +115,9 @@ def test_sweeps_and_the_redemption_are_indexed_and_follow_a_rollback(
     assert bond.functions.redemption().call()[2] == 0
 
     # Undo the coupon's sweep: the index forgets it, keeps the replayed ones, and equals a fresh re-index.
-    proposal = rollback(chain, fork, exclude=[coupon_sweep["transactionHash"]], reason="undo the coupon sweep")
+    proposal = rollback(
+        chain, fork, exclude=[coupon_sweep["transactionHash"]], reason="undo the coupon sweep"
+    )
     assert proposal.outcome["summary"]["replayed"] == 2
     indexer.sync()
     with db.read() as session:
