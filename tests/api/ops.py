@@ -126,11 +126,13 @@ def issue_bond(api: Api, chain: str = "permissionless", *, holdings: tuple[int, 
     return _issued(api, chain, body, cash, holdings)
 
 
-def issue_stock(api: Api, chain: str = "permissionless", *, holdings: tuple[int, ...] = (30, 10)) -> Asset:
-    """Shares of the issuer key (open mode, claim period a year), minted like `issue_bond`'s bonds."""
+def issue_stock(
+    api: Api, chain: str = "permissionless", *, holdings: tuple[int, ...] = (30, 10), mode: str = "open"
+) -> Asset:
+    """Shares of the issuer key (claim period a year), minted like `issue_bond`'s bonds."""
     cash = funded_cash(api, chain)
     terms = {"name": "ACME shares", "symbol": "ACMS", "currency": cash, "claim_period_days": 365}
-    body = {"kind": "stock", "chain": chain, "mode": "open", "terms": terms}
+    body = {"kind": "stock", "chain": chain, "mode": mode, "terms": terms}
     return _issued(api, chain, body, cash, holdings)
 
 

@@ -177,3 +177,26 @@ def test_refusals_name_what_was_wrong(api: Api) -> None:
     rest = dividends(stock, limit=2, cursor=first["next_cursor"])
     assert [d["dividend_id"] for d in first["items"] + rest["items"]] == [0, 1, 2]
     assert rest["next_cursor"] is None
+
+
+def test_a_revoked_holder_on_the_permissioned_chain_is_withheld_and_told_what_to_do(api: Api) -> None:
+    stock = issue_stock(api, "permissioned", mode="kyc")
+    investor, other = stock.holders
+    record = now(api, stock.chain) + 1_000
+    assert declare(stock, record, "40").status_code == 201
+    travel(api, stock.chain, record + 1)
+    registry = api.registry
+    registry.investors.revoke(stock.chain, registry.investors.investor_of(stock.chain, other))
+    withheld = problem(
+        api.call("POST", stock.path("/dividends/0/claim"), "issuer", json={"holder": other}),
+        422,
+        "payment-withheld",
+    )
+    assert withheld["error"]["name"] == "RegulatedTokenPaymentWithheld"
+    assert "not a verified investor" in withheld["detail"] and "KYC" in withheld["violation"]["remedy"]
+    # The verified holder is paid; the revoked one's part stays in the token, owed.
+    paid = api.call("POST", stock.path("/dividends/0/claim"), "investor", json={})
+    assert paid.status_code == 200 and (paid.json()["holder"], paid.json()["amount"]) == (investor, "30")
+    dividend = reconcile(stock, 0)
+    assert dividend["outstanding"] == "10"
+    assert stock.token.functions.claimableDividend(0, other).call() == 10 * USD
