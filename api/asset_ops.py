@@ -8,9 +8,11 @@ them, the units of the asset's cash token, reading a mined transaction's events,
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, Final
 
 from eth_utils.address import to_checksum_address
+from sqlalchemy.orm import Session
 from web3.logs import DISCARD
 
 from api.errors import ApiProblemError
@@ -18,9 +20,10 @@ from api.schemas.common import decode_cursor, encode_cursor, parse_amount
 from api.security import Principal
 from registry.access.keys import Role
 from registry.custody.transactions import TxOutcome
-from registry.errors import IndexBehindError, InvalidInputError
-from registry.index import catalogue
+from registry.errors import BlockNotIndexedError, IndexBehindError, InvalidInputError, StaleCursorError
+from registry.index import catalogue, queries
 from registry.index.catalogue import AssetRecord
+from registry.index.models import Block
 from registry.roles import require_role
 from registry.runtime import Registry
 
@@ -44,22 +47,48 @@ SENDING = (
 """What every sending operation's description ends with."""
 
 
-def page_position(cursor: str | None, block: int | None) -> tuple[int, int | None]:
-    """The id a page of payments continues after (-1: the first page) and the block it is pinned to."""
+@dataclass(frozen=True)
+class PagePosition:
+    """Where a page of payments starts: after which id (-1: the first page), as of which indexed block."""
+
+    after: int
+    block: int
+
+
+def page_position(session: Session, chain: str, cursor: str | None, block: int | None) -> PagePosition:
+    """The position of the page asked for: the cursor's (its block must still be canonical), else the
+    first page as of ``block`` (default: the index's head).
+
+    Raises:
+        InvalidInputError (422 ``cursor``): not a cursor of such a list.
+        StaleCursorError (409): a rollback replaced the cursor's block; ask for the first page again.
+        BlockNotIndexedError (404): ``block`` is not indexed (yet).
+    """
     if cursor is None:
-        return -1, block
-    payload = decode_cursor(cursor, "after", "block")
+        number = block if block is not None else queries.index_head(session, chain).number
+        if session.get(Block, (chain, number)) is None:
+            raise BlockNotIndexedError(f"block {number} of the {chain} chain is not in the index")
+        return PagePosition(-1, number)
+    payload = decode_cursor(cursor, "after", "block", "hash")
     try:
-        return int(payload["after"]), int(payload["block"])
+        after, number, block_hash = int(payload["after"]), int(payload["block"]), str(payload["hash"])
     except (TypeError, ValueError):
         raise InvalidInputError(
             "cursor", "not a cursor of this list: pass the next_cursor of the previous page as it is"
         ) from None
+    row = session.get(Block, (chain, number))
+    if row is None or row.hash != block_hash:
+        raise StaleCursorError(
+            f"the cursor's block {number} of the {chain} chain was replaced by a rollback; ask for the first "
+            "page again"
+        )
+    return PagePosition(after, number)
 
 
-def next_page(last_id: int, block: int) -> str:
-    """The cursor of the page after the one ending at ``last_id``, pinned to ``block``."""
-    return encode_cursor({"after": last_id, "block": block})
+def next_page(session: Session, chain: str, last_id: int, block: int) -> str:
+    """The cursor of the page after the one ending at ``last_id``, pinned to ``block`` (and its hash)."""
+    row = session.get(Block, (chain, block))
+    return encode_cursor({"after": last_id, "block": block, "hash": row.hash if row is not None else ""})
 
 
 def operated(

@@ -158,14 +158,19 @@ def list_coupons(
 ) -> CouponPeriodsPublic:
     """List a bond's coupon periods."""
     asset = _bond(registry, asset_id)
-    after, at = page_position(page.cursor, block)
     decimals = cash_decimals(registry, asset)
     with registry.db.read() as session:
-        at = at if at is not None else queries.index_head(session, asset.chain).number
+        position = page_position(session, asset.chain, page.cursor, block)
+        at = position.block
         periods = [
-            p for p in queries.coupon_periods(session, asset.asset_id, block=at) if p.period_id > after
+            p
+            for p in queries.coupon_periods(session, asset.asset_id, block=at)
+            if p.period_id > position.after
         ]
-    items = periods[: page.limit]
+        items = periods[: page.limit]
+        following = (
+            next_page(session, asset.chain, items[-1].period_id, at) if len(periods) > page.limit else None
+        )
     return CouponPeriodsPublic(
         items=[
             CouponPeriodPublic(
@@ -181,7 +186,7 @@ def list_coupons(
             )
             for p in items
         ],
-        next_cursor=next_page(items[-1].period_id, at) if len(periods) > page.limit else None,
+        next_cursor=following,
         block=at,
     )
 

@@ -145,12 +145,17 @@ def list_dividends(
 ) -> DividendsPublic:
     """List a stock's dividends."""
     asset = _stock(registry, asset_id)
-    after, at = page_position(page.cursor, block)
     decimals = cash_decimals(registry, asset)
     with registry.db.read() as session:
-        at = at if at is not None else queries.index_head(session, asset.chain).number
-        found = [d for d in queries.dividends(session, asset.asset_id, block=at) if d.dividend_id > after]
-    items = found[: page.limit]
+        position = page_position(session, asset.chain, page.cursor, block)
+        at = position.block
+        found = [
+            d for d in queries.dividends(session, asset.asset_id, block=at) if d.dividend_id > position.after
+        ]
+        items = found[: page.limit]
+        following = (
+            next_page(session, asset.chain, items[-1].dividend_id, at) if len(found) > page.limit else None
+        )
     return DividendsPublic(
         items=[
             DividendPublic(
@@ -164,7 +169,7 @@ def list_dividends(
             )
             for d in items
         ],
-        next_cursor=next_page(items[-1].dividend_id, at) if len(found) > page.limit else None,
+        next_cursor=following,
         block=at,
     )
 

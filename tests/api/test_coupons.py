@@ -7,7 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 from .conftest import Api, problem
-from .ops import COUPON, DAY, YEAR, Asset, iso, issue_bond, issue_stock, now, raw, signed, travel, wallet
+from .ops import (
+    COUPON,
+    DAY,
+    YEAR,
+    Asset,
+    indexed,
+    iso,
+    issue_bond,
+    issue_stock,
+    now,
+    raw,
+    signed,
+    travel,
+    wallet,
+)
 
 
 def periods(asset: Asset, role: str = "auditor", **params: Any) -> dict[str, Any]:
@@ -247,3 +261,28 @@ def test_refusals_name_what_was_wrong(api: Api) -> None:
     assert problem(bad, 422, "invalid-input")["field"] == "cursor"
     ahead = api.call("GET", bond.path("/coupons"), "auditor", params={"block": 10**9})
     assert problem(ahead, 404, "not-found")["resource"] == "block"
+
+
+def test_a_page_whose_block_a_rollback_replaced_is_refused(api: Api) -> None:
+    bond = issue_bond(api, "permissioned", holdings=(1,))
+    chain_now = now(api, bond.chain)
+    schedule(bond, chain_now + 100)
+    fork = api.registry.chain(bond.chain).w3.eth.block_number
+    schedule(bond, chain_now + 200)
+    schedule(bond, chain_now + 300)
+    first = periods(bond, limit=1)
+    assert first["next_cursor"] is not None and first["block"] == fork + 2
+    # The validators roll back to the fork; both schedulings are replayed, together in one new block, so
+    # the page's block is gone.
+    desk = api.registry.chain(bond.chain).interventions()
+    proposal = desk.propose_rollback(fork, exclude_transactions=[], reason="test: replace a paged block")
+    for validator in desk.signers_available()[: desk.threshold()]:
+        proposal = desk.sign(proposal.id, validator)
+    assert str(proposal.status) == "executed", proposal.outcome
+    indexed(api, bond.chain)
+    stale = api.call(
+        "GET", bond.path("/coupons"), "auditor", params={"cursor": first["next_cursor"], "limit": 1}
+    )
+    assert "first page again" in problem(stale, 409, "stale-cursor")["detail"]
+    again = periods(bond)
+    assert [p["period_id"] for p in again["items"]] == [0, 1, 2] and again["block"] < first["block"]
