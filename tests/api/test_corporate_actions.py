@@ -44,6 +44,10 @@ def test_a_split_and_its_refusals(api: Api) -> None:
         "POST", stock.path("/splits"), "issuer", idem="split-1", json={"numerator": 2, "denominator": 1}
     )
     assert again.json() == split.json()
+    reused = api.call(
+        "POST", stock.path("/splits"), "issuer", idem="split-1", json={"numerator": 3, "denominator": 1}
+    )
+    problem(reused, 422, "idempotency-key-reused")
     assert [stock.token.functions.balanceOf(h).call() for h in (investor, other)] == [60, 20]
     reverse = api.call("POST", stock.path("/splits"), "issuer", json={"numerator": 1, "denominator": 10})
     assert reverse.status_code == 200 and reverse.json()["total_supply"] == "8"

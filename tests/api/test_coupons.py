@@ -10,6 +10,7 @@ from .conftest import Api, problem
 from .ops import (
     COUPON,
     DAY,
+    USD,
     YEAR,
     Asset,
     indexed,
@@ -286,3 +287,51 @@ def test_a_page_whose_block_a_rollback_replaced_is_refused(api: Api) -> None:
     assert "first page again" in problem(stale, 409, "stale-cursor")["detail"]
     again = periods(bond)
     assert [p["period_id"] for p in again["items"]] == [0, 1, 2] and again["block"] < first["block"]
+
+
+def test_a_funder_with_its_own_wallet_approves_through_json_rpc_then_funds(api: Api) -> None:
+    bond = issue_bond(api)
+    own = wallet(api, bond.chain)
+    registry = api.registry
+    registry.tokens.grant_role(bond.asset_id, "supply", own.address, sender=api.issuer)
+    registry.cash.mint(bond.cash_id, own.address, 1_000 * USD, sender=api.issuer)
+    record = now(api, bond.chain) + 1_000
+    schedule(bond, record)
+    travel(api, bond.chain, record + 1)
+    body = {"sender": own.address}
+    # The admin prepares for the paying agent's own wallet; until it approves, the funding is refused.
+    problem(
+        api.call("POST", bond.path("/coupons/0/fund/prepare"), "admin", json=body), 409, "operation-refused"
+    )
+    w3 = registry.chain(bond.chain).w3
+    cash = registry.context.token(registry.asset(bond.cash_id))
+    approve = {
+        "type": 2,
+        "chainId": w3.eth.chain_id,
+        "nonce": w3.eth.get_transaction_count(own.address),
+        "to": cash.address,
+        "data": cash.encode_abi("approve", [bond.token.address, 40 * COUPON]),
+        "value": 0,
+        "gas": 100_000,
+        "maxFeePerGas": 2 * int(w3.eth.get_block("latest")["baseFeePerGas"]) + 10,
+        "maxPriorityFeePerGas": 1,
+    }
+    raw_approve = "0x" + bytes(own.sign_transaction(approve).raw_transaction).hex()
+    rpc = {"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": [raw_approve]}
+    sent = api.client.post(f"/chains/{bond.chain}/rpc", json=rpc)
+    assert "result" in sent.json(), sent.text
+    assert w3.eth.wait_for_transaction_receipt(sent.json()["result"])["status"] == 1
+
+    to_sign = api.call("POST", bond.path("/coupons/0/fund/prepare"), "admin", json=body)
+    assert to_sign.status_code == 201, to_sign.text
+    funded = api.call(
+        "POST",
+        "/transactions",
+        "admin",
+        json={"prepared_id": to_sign.json()["prepared_id"], "raw_transaction": signed(own, to_sign.json())},
+    )
+    assert funded.status_code == 200, funded.text
+    assert (funded.json()["amount"], funded.json()["approval"]) == ("1000", None)
+    assert funded.json()["transaction"]["sender"] == own.address
+    assert bond.cash(own.address) == 1_000 * USD - 40 * COUPON
+    reconcile(bond, 0)
