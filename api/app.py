@@ -29,10 +29,15 @@ from api.errors import PROBLEM_JSON, problem_body, problem_response
 from api.routers import (
     assets,
     chains,
+    compliance,
     corporate_actions,
     coupons,
+    demos,
     dividends,
+    enforcement,
     events,
+    holdings,
+    investors,
     keys,
     meta,
     transactions,
@@ -91,6 +96,11 @@ ROUTERS: Final[tuple[ModuleType, ...]] = (
     dividends,
     corporate_actions,
     events,
+    investors,
+    holdings,
+    compliance,
+    enforcement,
+    demos,
 )
 """The resource routers, in the order of the documentation (transactions comes last, built once every
 operation has registered its result)."""

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry.chain import errors as chain_errors
 from registry.compliance import Violation
+from registry.demos.runs import DemoRunningError
 from registry.errors import (
     AssetExistsError,
     BatchStoppedError,
@@ -54,6 +55,7 @@ from registry.errors import (
     TransactionRevertedError,
     UnknownApiKeyError,
     UnknownAssetError,
+    UnknownInvestorError,
     UnknownPreparedOperationError,
 )
 from registry.reverts import DecodedError
@@ -118,7 +120,7 @@ _TYPES: tuple[ProblemType, ...] = (
         "not-found",
         "Not found",
         404,
-        "No such resource (asset, API key, prepared transaction, "
+        "No such resource (asset, investor, API key, prepared transaction, "
         "block, route); `resource` says what was looked for.",
     ),
     ProblemType("method-not-allowed", "Method not allowed", 405, "The path exists, the method does not."),
@@ -223,6 +225,13 @@ _TYPES: tuple[ProblemType, ...] = (
         409,
         "The resource exists already, or the change would leave the "
         "registry unusable (e.g. revoking the last admin key).",
+    ),
+    ProblemType(
+        "demo-running",
+        "A demo is running",
+        409,
+        "One demo runs at a time on a server; `run_id` names the running one: follow it at "
+        "GET /demos/runs/{run_id} and start yours once it has ended.",
     ),
     ProblemType(
         "stale-cursor",
@@ -386,6 +395,10 @@ def _classify(exc: BaseException) -> tuple[str, str, dict[str, Any]] | None:
         return "not-found", text, {"resource": "block"}
     if isinstance(exc, UnknownPreparedOperationError):
         return "not-found", text, {"resource": "prepared-transaction"}
+    if isinstance(exc, UnknownInvestorError):
+        return "not-found", text, {"resource": "investor"}
+    if isinstance(exc, BlockNotIndexedError):
+        return "not-found", text, {"resource": "block"}
     if isinstance(exc, InvalidInputError):
         return "invalid-input", text, {"field": exc.field}
     if isinstance(exc, ComplianceRefusedError):
@@ -479,6 +492,8 @@ def _classify(exc: BaseException) -> tuple[str, str, dict[str, Any]] | None:
         return "kyc-registration-refused", text, {}
     if isinstance(exc, AssetExistsError | LastAdminKeyError | KeyExistsError):
         return "conflict", text, {}
+    if isinstance(exc, DemoRunningError):
+        return "demo-running", text, {"run_id": exc.run_id}
     if isinstance(exc, StaleCursorError):
         return "stale-cursor", text, {"field": "cursor"}
     if isinstance(exc, chain_errors.ImmutableChainError):
