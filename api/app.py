@@ -33,10 +33,14 @@ from starlette.types import Receive, Scope, Send
 from api import errors
 from api.errors import PROBLEM_JSON, problem_body, problem_response
 from api.routers import (
+    asset_events,
     assets,
     chains,
     compliance,
+    corporate_actions,
+    coupons,
     demos,
+    dividends,
     enforcement,
     events,
     governance,
@@ -96,6 +100,10 @@ ROUTERS: Final[tuple[ModuleType, ...]] = (
     keys,
     chains,
     assets,
+    coupons,
+    dividends,
+    corporate_actions,
+    asset_events,
     investors,
     holdings,
     compliance,

@@ -427,6 +427,8 @@ def _classify(exc: BaseException) -> tuple[str, str, dict[str, Any]] | None:
         return "not-found", text, {"resource": "asset"}
     if isinstance(exc, UnknownApiKeyError):
         return "not-found", text, {"resource": "api-key"}
+    if isinstance(exc, BlockNotIndexedError):
+        return "not-found", text, {"resource": "block"}
     if isinstance(exc, UnknownPreparedOperationError):
         return "not-found", text, {"resource": "prepared-transaction"}
     if isinstance(exc, UnknownInvestorError):

@@ -7,11 +7,11 @@ Three kinds of table:
 - **chain data** the indexer copies (`Chain`, `Block`, `Event`, `Split`, `IndexerState`,
   `ContractCursor`), keyed by block so that undoing to a block is one ``DELETE`` per table;
 - **versioned projections** (`Holding`, `AssetState`, `Investor`, `Wallet`, `CouponPeriod`,
-  `Dividend`): each row is one version of an entity, true for the blocks ``[block_from, block_to)``
-  (graph-node's time travel). "As of block B" is ``block_from <= B < block_to``; the version true now
-  has ``block_to = FOREVER``. A change at block B closes the open version (``block_to = B``) and
-  opens a new one; undoing to block F deletes the versions that start after F and reopens those
-  closed after F.
+  `Dividend`, `Redemption`): each row is one version of an entity, true for the blocks
+  ``[block_from, block_to)`` (graph-node's time travel). "As of block B" is
+  ``block_from <= B < block_to``; the version true now has ``block_to = FOREVER``. A change at
+  block B closes the open version (``block_to = B``) and opens a new one; undoing to block F
+  deletes the versions that start after F and reopens those closed after F.
 - **mirrors** of the permissioned chain's governance desks (`Intervention`, `ValidatorChange`).
 
 Addresses are stored checksummed (``0xAbC…``, 42 characters), hashes as ``0x`` + 64 lowercase hex
@@ -287,10 +287,13 @@ class CouponPeriod(Versioned, Base):
     funded_amount: Mapped[int] = mapped_column(Amount)
     claimed_amount: Mapped[int] = mapped_column(Amount)
     claims: Mapped[int] = mapped_column(Integer)
+    swept_amount: Mapped[int] = mapped_column(Amount)
+    """Cash returned to the funder by ``sweepCoupon`` (funded = claimed + swept + still owed)."""
 
 
 class Dividend(Versioned, Base):
-    """A stock dividend: record date, the cash paid in at declaration, what holders claimed."""
+    """A stock dividend: record date, the cash paid in at declaration, what holders claimed and what was
+    swept back to the declarer."""
 
     __tablename__ = "dividends"
     __table_args__ = (Index(None, "asset_id", "dividend_id", "block_from"),)
@@ -303,6 +306,29 @@ class Dividend(Versioned, Base):
     amount: Mapped[int] = mapped_column(Amount)
     claimed_amount: Mapped[int] = mapped_column(Amount)
     claims: Mapped[int] = mapped_column(Integer)
+    swept_amount: Mapped[int] = mapped_column(Amount)
+    """Cash returned to the declarer by ``sweepDividend`` (amount = claimed + swept + still owed)."""
+
+
+class Redemption(Versioned, Base):
+    """A bond's call and redemption: when it was called (0: not called), the price per bond, the cash paid
+    in, the bonds redeemed and the cash paid for them, and what was swept back to the funder."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (Index(None, "asset_id", "block_from"),)
+    key_columns = ("asset_id",)
+
+    asset_id: Mapped[str] = mapped_column(String(64))
+    called_at: Mapped[int] = mapped_column(BigInteger)
+    call_price: Mapped[int] = mapped_column(Amount)
+    funded: Mapped[bool] = mapped_column(Boolean)
+    price: Mapped[int] = mapped_column(Amount)
+    """Cash per bond of the funded redemption (0 until funded)."""
+    funded_amount: Mapped[int] = mapped_column(Amount)
+    redeemed_bonds: Mapped[int] = mapped_column(Amount)
+    paid_amount: Mapped[int] = mapped_column(Amount)
+    redemptions: Mapped[int] = mapped_column(Integer)
+    swept_amount: Mapped[int] = mapped_column(Amount)
 
 
 VERSIONED_MODELS: tuple[type[Versioned], ...] = (
@@ -312,6 +338,7 @@ VERSIONED_MODELS: tuple[type[Versioned], ...] = (
     Wallet,
     CouponPeriod,
     Dividend,
+    Redemption,
 )
 """Every versioned projection (what an undo reopens and trims)."""
 

@@ -2,7 +2,8 @@
 
 Every event is stored as it came (`registry.index.models.Event`, decoded by ABI); this module keeps
 the tables that answer questions: holdings (the cap table), each asset's supply, scale and pause
-flag, investors and wallets with their KYC state, coupon periods, dividends and splits. To follow a
+flag, investors and wallets with their KYC state, coupon periods, dividends (funded, claimed, swept),
+each bond's call and redemption, and splits. To follow a
 new event, add a handler to `TOKEN_HANDLERS` or `REGISTRY_HANDLERS` (its name is the event's name).
 
 **Raw units.** Balances and frozen amounts are kept in the token's raw storage units, as the
@@ -38,7 +39,16 @@ from sqlalchemy.orm import Session
 
 from registry.errors import ProjectionError
 from registry.index.decoding import DecodedLog
-from registry.index.models import AssetState, CouponPeriod, Dividend, Holding, Investor, Split, Wallet
+from registry.index.models import (
+    AssetState,
+    CouponPeriod,
+    Dividend,
+    Holding,
+    Investor,
+    Redemption,
+    Split,
+    Wallet,
+)
 from registry.index.versioned import VersionedRows
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -259,6 +269,7 @@ def _coupon_scheduled(ctx: TokenContext) -> None:
             "funded_amount": 0,
             "claimed_amount": 0,
             "claims": 0,
+            "swept_amount": 0,
         },
     )
 
@@ -284,12 +295,77 @@ def _dividend_declared(ctx: TokenContext) -> None:
             "amount": int(ctx.log.args["amount"]),
             "claimed_amount": 0,
             "claims": 0,
+            "swept_amount": 0,
         },
     )
 
 
 def _dividend_claimed(ctx: TokenContext) -> None:
     _claim(ctx, Dividend, "dividendId")
+
+
+def _coupon_swept(ctx: TokenContext) -> None:
+    _sweep(ctx, CouponPeriod, "periodId")
+
+
+def _dividend_swept(ctx: TokenContext) -> None:
+    _sweep(ctx, Dividend, "dividendId")
+
+
+def _sweep(ctx: TokenContext, model: type[CouponPeriod] | type[Dividend], id_arg: str) -> None:
+    current = _distribution(ctx, model, id_arg)
+    _change_distribution(
+        ctx, model, id_arg, swept_amount=int(current["swept_amount"]) + int(ctx.log.args["amount"])
+    )
+
+
+def _redemption(ctx: TokenContext) -> dict[str, Any]:
+    """The bond's call and redemption now (nothing called, funded or paid before its first event)."""
+    current = ctx.rows.get(Redemption, (ctx.asset.asset_id,))
+    if current is None:
+        return {
+            "called_at": 0,
+            "call_price": 0,
+            "funded": False,
+            "price": 0,
+            "funded_amount": 0,
+            "redeemed_bonds": 0,
+            "paid_amount": 0,
+            "redemptions": 0,
+            "swept_amount": 0,
+        }
+    skipped = ("id", "block_from", "block_to", "asset_id")
+    return {name: current[name] for name in current if name not in skipped}
+
+
+def _set_redemption(ctx: TokenContext, **changes: Any) -> None:
+    values = _redemption(ctx)
+    values.update(changes)
+    ctx.rows.put(Redemption, (ctx.asset.asset_id,), ctx.block, values)
+
+
+def _bond_called(ctx: TokenContext) -> None:
+    _set_redemption(ctx, called_at=int(ctx.log.args["calledAt"]), call_price=int(ctx.log.args["callPrice"]))
+
+
+def _redemption_funded(ctx: TokenContext) -> None:
+    _set_redemption(
+        ctx, funded=True, price=int(ctx.log.args["price"]), funded_amount=int(ctx.log.args["amount"])
+    )
+
+
+def _redeemed(ctx: TokenContext) -> None:
+    current = _redemption(ctx)
+    _set_redemption(
+        ctx,
+        redeemed_bonds=int(current["redeemed_bonds"]) + int(ctx.log.args["amount"]),
+        paid_amount=int(current["paid_amount"]) + int(ctx.log.args["payout"]),
+        redemptions=int(current["redemptions"]) + 1,
+    )
+
+
+def _redemption_swept(ctx: TokenContext) -> None:
+    _set_redemption(ctx, swept_amount=int(_redemption(ctx)["swept_amount"]) + int(ctx.log.args["amount"]))
 
 
 def _claim(ctx: TokenContext, model: type[CouponPeriod] | type[Dividend], id_arg: str) -> None:
@@ -341,6 +417,12 @@ TOKEN_HANDLERS: dict[str, TokenHandler] = {
     "CouponClaimed": _coupon_claimed,
     "DividendDeclared": _dividend_declared,
     "DividendClaimed": _dividend_claimed,
+    "CouponSwept": _coupon_swept,
+    "DividendSwept": _dividend_swept,
+    "BondCalled": _bond_called,
+    "RedemptionFunded": _redemption_funded,
+    "Redeemed": _redeemed,
+    "RedemptionSwept": _redemption_swept,
 }
 """What each token event does to the projections (events not listed are only stored)."""
 

@@ -1,5 +1,5 @@
 """Queries of the index: cap tables (now, at a block, at a date), an investor's holdings, an asset's
-events, coupon periods, dividends, interventions.
+events, coupon periods, dividends, a bond's redemption, interventions.
 
 Every list is paginated with an opaque cursor (``next_cursor`` of a page; None on the last page).
 Pages are stable: a cap table is pinned to one block (the cursor carries its number and hash, so
@@ -39,6 +39,7 @@ from registry.index.models import (
     IndexerState,
     Intervention,
     Investor,
+    Redemption,
     Wallet,
 )
 
@@ -713,6 +714,15 @@ def coupon_periods(session: Session, asset_id: str, *, block: int | None = None)
 def dividends(session: Session, asset_id: str, *, block: int | None = None) -> list[Dividend]:
     """A stock's dividends as of ``block`` (default: the index's head), by dividend id."""
     return _versions_at(session, Dividend, asset_id, block, Dividend.dividend_id)
+
+
+def redemption(session: Session, asset_id: str, *, block: int | None = None) -> Redemption | None:
+    """A bond's call and redemption as of ``block`` (default: the index's head); None before either."""
+    asset = get_asset(session, asset_id)
+    ref = _resolve(session, asset.chain, block, None)
+    return session.scalars(
+        select(Redemption).where(Redemption.asset_id == asset_id, _at(Redemption, ref.number))
+    ).first()
 
 
 def _versions_at(session: Session, model: type[_V], asset_id: str, block: int | None, order: Any) -> list[_V]:

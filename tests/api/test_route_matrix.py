@@ -23,6 +23,8 @@ ADMIN: Final = frozenset({"admin"})
 ISSUERS: Final = frozenset({"admin", "issuer"})
 SIGNERS: Final = EVERY - {"auditor"}
 GOVERNORS: Final = frozenset({"admin", "validator"})
+CLAIMERS: Final = frozenset({"admin", "issuer", "investor"})
+HOLDERS: Final = frozenset({"admin", "investor"})
 ONBOARDING: Final = frozenset({"admin", "kyc-provider"})
 ENFORCERS: Final = frozenset({"admin", "issuer", "agent"})
 
@@ -44,6 +46,33 @@ MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("POST", "/assets/prepare"): ISSUERS,
     ("GET", "/assets"): EVERY,
     ("GET", "/assets/{asset_id}"): EVERY,
+    ("GET", "/assets/{asset_id}/coupons"): EVERY,
+    ("POST", "/assets/{asset_id}/coupons"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/fund"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/fund/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/claim"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/claim/prepare"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/sweep"): ISSUERS,
+    ("POST", "/assets/{asset_id}/coupons/{period_id}/sweep/prepare"): ISSUERS,
+    ("GET", "/assets/{asset_id}/dividends"): EVERY,
+    ("POST", "/assets/{asset_id}/dividends"): ISSUERS,
+    ("POST", "/assets/{asset_id}/dividends/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/dividends/{dividend_id}/claim"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/dividends/{dividend_id}/claim/prepare"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/dividends/{dividend_id}/sweep"): ISSUERS,
+    ("POST", "/assets/{asset_id}/dividends/{dividend_id}/sweep/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/splits"): ISSUERS,
+    ("POST", "/assets/{asset_id}/splits/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/call"): ISSUERS,
+    ("POST", "/assets/{asset_id}/call/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/redemption/fund"): ISSUERS,
+    ("POST", "/assets/{asset_id}/redemption/fund/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/redemptions"): HOLDERS,
+    ("POST", "/assets/{asset_id}/redemptions/prepare"): HOLDERS,
+    ("POST", "/assets/{asset_id}/redemption/sweep"): ISSUERS,
+    ("POST", "/assets/{asset_id}/redemption/sweep/prepare"): ISSUERS,
+    ("GET", "/assets/{asset_id}/events"): EVERY,
     ("POST", "/transactions"): SIGNERS,
     ("GET", "/chains/{chain}/validators"): EVERY,
     ("GET", "/chains/{chain}/frozen"): EVERY,
@@ -102,6 +131,8 @@ PLACEHOLDERS: Final = {
     "slug": "no-such-problem",
     "vote_id": "0x" + "00" * 32,
     "id": "0x" + "00" * 32,
+    "period_id": "0",
+    "dividend_id": "0",
     "investor_id": "4294967295",
     "wallet": "0x000000000000000000000000000000000000dEaD",
     "address": "0x000000000000000000000000000000000000dEaD",

@@ -210,7 +210,8 @@ def _zero(abi_type: str) -> Any:
     return 0
 
 
-def deploy_stock(chain: Chain, cash: Contract, *, kyc: bool) -> tuple[Contract, int]:
+def deploy_stock(chain: Chain, cash: Contract, *, kyc: bool, claim_period: int = 0) -> tuple[Contract, int]:
+    """A StockToken paying in ``cash`` (the admin is account 0); ``claim_period`` in seconds (0: forever)."""
     registry = IDENTITY_REGISTRY_ADDRESS if kyc else "0x" + "00" * 20
     values = {
         "name": "Test Shares",
@@ -219,6 +220,7 @@ def deploy_stock(chain: Chain, cash: Contract, *, kyc: bool) -> tuple[Contract, 
         "admin": chain.accounts[0].address,
         "identityRegistry": Web3.to_checksum_address(registry),
         "kyc": kyc,
+        "claimPeriod": claim_period,
     }
     return chain.deploy("StockToken", *constructor_args("StockToken", values))
 

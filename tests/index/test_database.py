@@ -19,7 +19,7 @@ import registry.access.models  # noqa: F401  (the API's tables are part of the s
 from registry.errors import DatabaseUnavailableError, SchemaVersionError
 from registry.index import Database, catalogue
 from registry.index.db import alembic_config, head_revision
-from registry.index.models import Base, Block, Chain, Holding
+from registry.index.models import Base, Block, Chain, CouponPeriod, Holding
 from registry.index.types import MAX_AMOUNT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def test_an_empty_database_is_migrated_at_open_and_matches_the_models(db: Databa
 def test_upgrading_from_the_previous_revision_keeps_the_data(db_url: str) -> None:
     with Database.open(db_url, migrate=False) as old:
         old.migrate(_previous_revision())
-        assert "api_keys" not in inspect(old.engine).get_table_names()
+        assert "redemptions" not in inspect(old.engine).get_table_names()
         with old.write() as session:
             asset = catalogue.add_asset(
                 session,
@@ -78,6 +78,19 @@ def test_upgrading_from_the_previous_revision_keeps_the_data(db_url: str) -> Non
                     timestamp=1,
                 )
             )
+            # A coupon period indexed before sweeps were: the columns of that revision only.
+            session.execute(
+                text(
+                    "INSERT INTO coupon_periods (id, asset_id, period_id, record_id, record_date, "
+                    "coupon_per_bond, funded, funded_amount, claimed_amount, claims, block_from, block_to) "
+                    "VALUES (1, :asset, 0, 1, 5, :amount, true, :amount, :amount, 1, 3, :forever)"
+                ),
+                {
+                    "asset": asset.asset_id,
+                    "amount": format(25, "078d") if db_url.startswith("sqlite") else 25,
+                    "forever": 2**62,
+                },
+            )
     with Database.open(db_url) as new:
         assert new.revision() == head_revision()
         assert _diff(new) == []
@@ -85,6 +98,9 @@ def test_upgrading_from_the_previous_revision_keeps_the_data(db_url: str) -> Non
             assert catalogue.get_asset(session, asset.asset_id).terms == {"note": "kept"}
             assert session.scalar(select(Block.hash)) == "0x" + "11" * 32
             assert session.scalars(select(Holding)).all() == []
+            period = session.scalars(select(CouponPeriod)).one()
+            # Never swept, and the amounts read back exactly, old and new columns alike.
+            assert (period.funded_amount, period.claimed_amount, period.swept_amount) == (25, 25, 0)
 
 
 def test_downgrade_to_nothing_and_upgrade_again(db: Database) -> None:

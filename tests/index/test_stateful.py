@@ -1,7 +1,8 @@
-"""Stateful test: transfers, mints, burns, freezes, forced transfers, splits, recoveries, KYC updates and
+"""Stateful test: transfers, mints, burns, freezes, forced transfers, splits, recoveries, KYC updates,
+dividends (declared, claimed, swept after the claim period, with the chain's clock moved) and
 quorum-certified rollbacks on the embedded permissioned chain, in any order. After every step the index
-equals the contracts (every balance, frozen amount, freeze flag and the supply) and equals a fresh
-re-index of the chain into an empty database.
+equals the contracts (every balance, frozen amount, freeze flag, the supply, and each dividend's cash:
+paid in = claimed + swept + still owed) and equals a fresh re-index of the chain into an empty database.
 
 The example counts keep the whole test at a few seconds per database; the chain, the token and the
 index are new for each example.
@@ -17,8 +18,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import delete
+from web3.types import RPCEndpoint
 
-from registry.index import Database, Indexer
+from registry.index import Database, Indexer, queries
 from registry.index.models import Asset, IdentityRegistry
 from registry.settings import Settings
 from tests.index.conftest import (
@@ -40,6 +42,7 @@ from tests.index.helpers import (
 
 HOLDERS = 4
 SPLITS = [(2, 1), (1, 2), (3, 1), (1, 3)]
+CLAIM_PERIOD = 365 * 86_400
 
 
 class IndexMachine(RuleBasedStateMachine):
@@ -71,7 +74,7 @@ class IndexMachine(RuleBasedStateMachine):
         self.admin = chain.accounts[0]
         self.holders = [account.address for account in chain.accounts[1 : HOLDERS + 1]]
         cash, _ = deploy_cash(chain)
-        self.stock, block = deploy_stock(chain, cash, kyc=True)
+        self.stock, block = deploy_stock(chain, cash, kyc=True, claim_period=CLAIM_PERIOD)
         self.deployed = block
         self.asset = catalogue_asset(
             self.db, chain, self.stock, block, "stock", identity_registry=genesis_registry()
@@ -85,6 +88,8 @@ class IndexMachine(RuleBasedStateMachine):
         self.signers[self.spare.address] = self.spare
         for holder in self.holders:
             chain.send(self.stock.functions.mint(holder, 1_000), self.admin)
+        chain.send(cash.functions.mint(self.admin.address, 10**15), self.admin)
+        chain.send(cash.functions.approve(self.stock.address, 2**256 - 1), self.admin)
         self.indexer = Indexer.for_handle(self.db, chain.handle)
 
     def teardown(self) -> None:
@@ -143,6 +148,46 @@ class IndexMachine(RuleBasedStateMachine):
             self.registry.functions.updateInvestor(investor, country, 1, FAR_FUTURE), self.chain.operator
         )
 
+    def _travel(self, seconds: int) -> None:
+        assert self.chain is not None
+        w3 = self.chain.w3
+        now = int(w3.eth.get_block("latest")["timestamp"])
+        w3.manager.request_blocking(RPCEndpoint("evm_mine"), [now + seconds])
+
+    def _dividend(self, which: int) -> int:
+        return which % max(self._dividends(), 1)
+
+    @rule(amount=st.integers(1, 10**6))
+    def declare_dividend(self, amount: int) -> None:
+        """Declare a dividend and move the clock past its record date, so that it can be claimed."""
+        assert self.chain is not None
+        record = int(self.chain.w3.eth.get_block("latest")["timestamp"]) + 5
+        self._send(self.stock.functions.declareDividend(record, amount), self.admin.address)
+        self._travel(10)
+
+    def _dividends(self) -> int:
+        return int(self.stock.functions.dividendCount().call()) if self.chain is not None else 0
+
+    def _sweepable(self) -> list[int]:
+        count = self._dividends()
+        return [i for i in range(count) if self.stock.functions.sweepableDividend(i).call()]
+
+    @precondition(lambda self: self._dividends() > 0)
+    @rule()
+    def end_claim_periods(self) -> None:
+        self._travel(CLAIM_PERIOD + 10)
+
+    @precondition(lambda self: self._dividends() > 0)
+    @rule(who=st.integers(0, HOLDERS), which=st.integers(0, 3))
+    def claim_dividend(self, who: int, which: int) -> None:
+        self._send(self.stock.functions.claimDividend(self._dividend(which)), self.wallets[who])
+
+    @precondition(lambda self: bool(self._sweepable()))
+    @rule(which=st.integers(0, 3))
+    def sweep_dividend(self, which: int) -> None:
+        sweepable = self._sweepable()
+        self._send(self.stock.functions.sweepDividend(sweepable[which % len(sweepable)]), self.admin.address)
+
     @precondition(lambda self: self.chain is not None and self.chain.w3.eth.block_number > self.deployed + 6)
     @rule(depth=st.integers(1, 4), exclude=st.booleans())
     def rollback(self, depth: int, exclude: bool) -> None:
@@ -170,6 +215,12 @@ class IndexMachine(RuleBasedStateMachine):
             return
         self.indexer.sync()
         assert_matches_contract(self.db, self.asset.asset_id, self.stock, self.wallets)
+        with self.db.read() as session:
+            indexed = queries.dividends(session, self.asset.asset_id)
+        assert len(indexed) == self.stock.functions.dividendCount().call()
+        for dividend in indexed:
+            owed = self.stock.functions.dividend(dividend.dividend_id).call()[3]
+            assert dividend.amount == dividend.claimed_amount + dividend.swept_amount + owed
         wipe_derived(self.fresh)
         assert_equals_fresh_index(self.db, self.indexer, self.fresh, copy=False)
 
