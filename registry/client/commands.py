@@ -520,16 +520,7 @@ def transfer(
     show(answer, as_json, lambda _: sent(answer, f"transferred {amount} {asset} to {to}"))
 
 
-CAP_TABLE_COLUMNS: Final = (
-    "wallet",
-    "account",
-    "holder",
-    "balance",
-    "investor_id",
-    "country",
-    "kyc_state",
-    "frozen",
-)
+CAP_TABLE_COLUMNS: Final = ("wallet", "balance", "share", "investor_id", "country", "kyc_state", "frozen")
 
 
 def cap_table(
@@ -546,11 +537,11 @@ def cap_table(
         with reporting():
             raise InputError(f"--format {output!r}: choose table, csv or json")
     with connected(ctx) as api:
-        holders = list(
-            api.items(f"/assets/{segment(asset)}/cap-table", {"at": when(at, "--at"), "block": block})
-        )
+        query = {"at": when(at, "--at"), "block": block}
+        pages = list(api.pages(f"/assets/{segment(asset)}/cap-table", query))
+    holders = [holder for page in pages for holder in page["items"]]
     if as_json or output == "json":
-        print_json(holders)
+        print_json({**pages[0], "items": holders, "next_cursor": None})
         return
     flat = [_flatten(holder) for holder in holders]
     if output == "csv":
@@ -561,8 +552,12 @@ def cap_table(
         writer.writerows(flat)
         typer.echo(buffer.getvalue(), nl=False)
         return
-    when_text = f" at block {block}" if block is not None else f" at {at}" if at else ""
-    items_table(f"cap table of {asset}{when_text}", flat, CAP_TABLE_COLUMNS)
+    as_of = pages[0].get("block")
+    block_text = ""
+    if isinstance(as_of, dict):
+        block_text = f" as of block #{as_of.get('number')} ({as_of.get('timestamp')})"
+    supply = f", supply {pages[0]['total_supply']}" if "total_supply" in pages[0] else ""
+    items_table(f"cap table of {asset}{block_text}{supply}", flat, CAP_TABLE_COLUMNS)
 
 
 def _flatten(item: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ Investors (``registry investors onboard --csv FILE``)::
     0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359,276,,no
 
 (one wallet per investor, once in the file; country the ISO 3166 numeric code; the optional expiry a
-date or an ISO 8601 time, empty for never; accredited and professional optional: yes/no, true/false,
-1/0 or empty).
+date (midnight UTC) or an ISO 8601 time (UTC unless it names a zone), empty for never; accredited and
+professional optional: yes/no, true/false, 1/0 or empty).
 
 Holders (``registry mint ASSET --csv FILE``)::
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
@@ -86,10 +86,12 @@ def _problems(path: Path, problems: list[str]) -> None:
 
 
 def _expiry(value: str) -> str:
+    """A date (midnight UTC) or an ISO 8601 time (UTC when it names no zone), with its zone."""
     try:
         if len(value) == 10:
-            return date.fromisoformat(value).isoformat()
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+            return f"{date.fromisoformat(value).isoformat()}T00:00:00+00:00"
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
     except ValueError:
         raise ValueError(f"kyc_expires_at {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
 

@@ -74,7 +74,10 @@ class ApiProblemError(ClientError):
             lines.append(f"  field: {self.problem['field']}")
         for violation in self.problem.get("violations") or []:
             if isinstance(violation, Mapping):
-                lines.append(f"  broken rule {violation.get('rule')}: {violation.get('message')}")
+                rule = violation.get("name") or violation.get("rule") or violation.get("code")
+                text = violation.get("sentence") or violation.get("message") or ""
+                remedy = f" {violation['remedy']}" if violation.get("remedy") else ""
+                lines.append(f"  broken rule {rule}: {text}{remedy}")
         for error in self.problem.get("errors") or []:
             if isinstance(error, Mapping) and error.get("field"):
                 lines.append(f"  {error.get('field')}: {error.get('message')}")
@@ -144,16 +147,21 @@ class ApiClient:
         """DELETE ``path``: its JSON (None when the answer has no body)."""
         return self._request("DELETE", path)
 
-    def items(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of the paginated list at ``path``, page after page."""
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every page of the paginated list at ``path``, following ``next_cursor``."""
         query = {key: value for key, value in (params or {}).items() if value is not None}
         query.setdefault("limit", PAGE)
         while True:
             page = self.get(path, query)
-            yield from page["items"]
+            yield page
             if not page.get("next_cursor"):
                 return
             query["cursor"] = page["next_cursor"]
+
+    def items(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of the paginated list at ``path``, page after page."""
+        for page in self.pages(path, params):
+            yield from page["items"]
 
     def events(self, params: Mapping[str, Any] | None = None) -> Iterator[tuple[str, str, Any]]:
         """The server's event stream (GET /events): ``(kind, id, data)`` of each event, as they come.
