@@ -5,10 +5,8 @@ or REGISTRY_URL and REGISTRY_API_KEY), calls one route or a few, and prints a Ri
 ``--json``. The key is sent as a bearer token and never printed.
 """
 
-from __future__ import annotations
-
-import csv
-import io
+# No ``from __future__ import annotations`` here: Typer reads each command's annotations at every start,
+# and string annotations would be evaluated again each time (about half of building the commands).
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -545,6 +543,9 @@ def cap_table(
         return
     flat = [_flatten(holder) for holder in holders]
     if output == "csv":
+        import csv
+        import io
+
         columns = list(dict.fromkeys(key for holder in flat for key in holder))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
@@ -1094,10 +1095,19 @@ def events(
         return
 
 
-def demo_on_server(ctx: typer.Context, name: str, as_json: bool, poll: float = 0.25) -> None:
+def demo_on_server(
+    ctx: typer.Context,
+    name: str,
+    as_json: bool,
+    *,
+    variant: str | None = None,
+    holders: int | None = None,
+    poll: float = 0.25,
+) -> None:
     """Start demo ``name`` on the server (POST /demos/{name}) and print its steps as they run."""
+    body = drop_none({"variant": variant, "holders": holders})
     with connected(ctx) as api:
-        run_id = api.post(f"/demos/{segment(name)}", {}, sends=False)["run_id"]
+        run_id = api.post(f"/demos/{segment(name)}", body, sends=False)["run_id"]
         if not as_json:
             console.print(f"demo {escape(name)} started on {escape(api.url)}: run {escape(str(run_id))}")
         shown = 0
@@ -1130,7 +1140,9 @@ def demos_on_server(ctx: typer.Context, as_json: bool) -> None:
     show(
         found,
         as_json,
-        lambda _: items_table("demos on the server", list(found), ("name", "summary", "shows")),
+        lambda _: items_table(
+            "demos on the server", list(found), ("name", "summary", "variants"), others=False
+        ),
     )
 
 

@@ -28,6 +28,8 @@ REGISTRY = str(Path(sys.executable).parent / "registry")
 TINY = ("--holders", "2")
 """What makes a scenario small enough for the suite."""
 TIMEOUT = 300
+ENV_KEEP = ("PATH", "HOME", "LANG", "ETH_HASH_BACKEND", "PYTHONPATH")
+"""What the commands keep of the environment (nothing of REGISTRY_*: the commands get their own)."""
 
 
 def walkthrough() -> list[list[str]]:
@@ -72,7 +74,7 @@ def test_the_walkthrough_covers_every_scenario_in_order() -> None:
 @pytest.fixture(scope="module")
 def local_runs() -> dict[int, subprocess.CompletedProcess[str]]:
     """Every scenario of the walkthrough this build has, run two at a time (the machine has two cores)."""
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "ETH_HASH_BACKEND") if key in os.environ}
+    env = {key: os.environ[key] for key in ENV_KEEP if key in os.environ}
     env["COLUMNS"] = "160"
     runnable = {
         index: argv
@@ -152,7 +154,7 @@ def test_walkthrough_command(index: int, request: pytest.FixtureRequest, tmp_pat
     served: Server = request.getfixturevalue("server")
     if (why := served.missing(command)) is not None:
         pytest.skip(why)
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "ETH_HASH_BACKEND") if key in os.environ}
+    env = {key: os.environ[key] for key in ENV_KEEP if key in os.environ}
     env.update(REGISTRY_URL=served.url, REGISTRY_API_KEY=served.key, COLUMNS="160")
     result = subprocess.run(
         [REGISTRY, *command[1:]],
