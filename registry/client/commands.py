@@ -114,7 +114,8 @@ def sent(body: dict[str, Any], summary: str) -> None:
 # -- assets -----------------------------------------------------------------------------------------
 
 assets_app = typer.Typer(
-    help="Assets: issue a bond, a stock or a cash token; list and read them.", no_args_is_help=True
+    help="Assets: issue a bond, a stock or a cash token; list and read them, their events; pause them.",
+    no_args_is_help=True,
 )
 
 
@@ -211,6 +212,37 @@ def assets_show(
             console.print(fields("terms", terms))
 
     show(found, as_json, render)
+
+
+@assets_app.command("events", epilog=example("registry assets events bond-5f0c2a9d11e3b7a40c21 --limit 20"))
+def assets_events(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="The asset id.")],
+    *,
+    limit: Annotated[int | None, typer.Option(help="At most this many (default: all).", min=1)] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List an asset's indexed token events: block, transaction, event and its arguments."""
+    found: list[dict[str, Any]] = []
+    with connected(ctx) as api:
+        for item in api.items(f"/assets/{segment(asset)}/events"):
+            found.append(item)
+            if limit is not None and len(found) >= limit:
+                break
+    rows = [
+        {**item, "args": ", ".join(f"{key}={value}" for key, value in (item.get("args") or {}).items())}
+        for item in found
+    ]
+    show(
+        found,
+        as_json,
+        lambda _: items_table(
+            f"events of {asset}",
+            rows,
+            ("block_number", "log_index", "event", "args", "tx_hash"),
+            others=False,
+        ),
+    )
 
 
 @assets_app.command("pause", epilog=example("registry assets pause bond-5f0c2a9d11e3b7a40c21"))
@@ -973,7 +1005,10 @@ def interventions_propose(
     show(
         answer,
         as_json,
-        lambda _: say(f"intervention {answer.get('id')} proposed ({kind}): {answer.get('status')}"),
+        lambda _: say(
+            f"intervention {answer.get('id', answer.get('intervention_id'))} proposed ({kind}): "
+            f"{answer.get('status')}"
+        ),
     )
 
 

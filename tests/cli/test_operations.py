@@ -18,7 +18,7 @@ from registry.client.output import EXIT_PROBLEM
 from tests.cli.conftest import Served
 from tests.cli.test_client import data, head, issue_cash, write
 
-WALLETS = [f"0x{index:040x}" for index in range(0x2001, 0x2020)]
+WALLETS = [f"0x{index:040x}" for index in range(0x2001, 0x2030)]
 REGISTRY = str(Path(sys.executable).parent / "registry")
 """The console script."""
 
@@ -312,9 +312,65 @@ def test_a_demo_on_the_server_is_followed_step_by_step(served: Served) -> None:
     with served.client("auditor") as client:
         listed = client.get("/demos")
     names = [item["name"] for item in (listed["items"] if isinstance(listed, dict) else listed)]
-    name = "cost" if "cost" in names else names[0]
+    name = "access" if "access" in names else names[0]
     result = served.run("demo", name, "--server", role="admin")
     assert result.exit_code == 0, result.output
     assert f"demo {name} started" in result.stdout and "side by side" in result.stdout
     forbidden = served.run("demo", name, "--server", role="auditor")
     assert forbidden.exit_code == EXIT_PROBLEM and "(403)" in forbidden.stderr
+
+
+def test_the_token_events_of_an_asset(served: Served) -> None:
+    served.needs("POST", "/assets/{asset_id}/mint")
+    served.needs("GET", "/assets/{asset_id}/events")
+    stock = open_stock(served, "CLIE")
+    minted = data(served.run("mint", stock, WALLETS[3], "7", "--json", role="issuer"))
+    settle(served, minted)
+    found = data(served.run("assets", "events", stock, "--json", role="auditor"))
+    transfers = [event for event in found if event["event"] == "Transfer"]
+    assert [event["tx_hash"] for event in transfers] == [minted["transaction"]["hash"]]
+    assert str(transfers[0]["args"].get("value")) == "7"
+    people = served.run("assets", "events", stock, "--limit", "1", role="auditor")
+    assert people.exit_code == 0 and f"events of {stock}" in people.stdout
+
+
+def test_an_intervention_proposed_signed_by_a_quorum_and_executed(served: Served) -> None:
+    for method, path in (
+        ("GET", "/chains/{chain}/validators"),
+        ("POST", "/chains/{chain}/interventions"),
+        ("POST", "/chains/{chain}/interventions/{id}/signatures"),
+        ("POST", "/chains/{chain}/interventions/{id}/execute"),
+        ("GET", "/chains/{chain}/interventions/{id}"),
+    ):
+        served.needs(method, path)
+    found = data(served.run("validators", "permissioned", "--json", role="auditor"))
+    validators = [item["address"] if isinstance(item, dict) else item for item in found["current"]]
+    proposed = data(
+        served.run(
+            "interventions",
+            "propose",
+            "permissioned",
+            "--kind",
+            "freeze",
+            "--account",
+            WALLETS[20],
+            "--reason",
+            "a stolen key",
+            "--json",
+        )
+    )
+    intervention = str(proposed.get("id", proposed.get("intervention_id")))
+    for validator in validators[: found["threshold"]]:
+        signed = served.run("interventions", "sign", "permissioned", intervention, "--validator", validator)
+        assert signed.exit_code == 0, signed.output
+        assert f"signed intervention {intervention}" in signed.stdout
+    executed = served.run("interventions", "execute", "permissioned", intervention)
+    assert executed.exit_code == 0, executed.output
+    shown = data(served.run("interventions", "show", "permissioned", intervention, "--json", role="auditor"))
+    assert shown["status"] == "executed"
+    signers = {
+        (signer if isinstance(signer, str) else signer["address"]).lower() for signer in shown["signers"]
+    }
+    assert signers >= {validator.lower() for validator in validators[: found["threshold"]]}
+    listed = data(served.run("interventions", "list", "permissioned", "--json", role="auditor"))
+    assert intervention in [str(item.get("id", item.get("intervention_id"))) for item in listed]
