@@ -33,6 +33,7 @@ from registry.compliance import Violation
 from registry.errors import (
     AssetExistsError,
     BatchStoppedError,
+    BlockNotIndexedError,
     ComplianceRefusedError,
     ConfigurationError,
     DatabaseUnavailableError,
@@ -53,6 +54,7 @@ from registry.errors import (
     TransactionRevertedError,
     UnknownApiKeyError,
     UnknownAssetError,
+    UnknownInvestorError,
     UnknownPreparedOperationError,
 )
 from registry.reverts import DecodedError
@@ -117,7 +119,7 @@ _TYPES: tuple[ProblemType, ...] = (
         "not-found",
         "Not found",
         404,
-        "No such resource (asset, API key, prepared transaction, "
+        "No such resource (asset, investor, API key, prepared transaction, "
         "block, route); `resource` says what was looked for.",
     ),
     ProblemType("method-not-allowed", "Method not allowed", 405, "The path exists, the method does not."),
@@ -383,6 +385,10 @@ def _classify(exc: BaseException) -> tuple[str, str, dict[str, Any]] | None:
         return "not-found", text, {"resource": "api-key"}
     if isinstance(exc, UnknownPreparedOperationError):
         return "not-found", text, {"resource": "prepared-transaction"}
+    if isinstance(exc, UnknownInvestorError):
+        return "not-found", text, {"resource": "investor"}
+    if isinstance(exc, BlockNotIndexedError):
+        return "not-found", text, {"resource": "block"}
     if isinstance(exc, InvalidInputError):
         return "invalid-input", text, {"field": exc.field}
     if isinstance(exc, ComplianceRefusedError):
