@@ -452,7 +452,9 @@ def batch(
             transient=as_json,
             disable=as_json,
         ) as progress:
-            task = progress.add_task(f"sending {len(lines)} items", total=len(lines))
+            # The server checks the whole batch, then sends it chunk by chunk and answers once: the bar
+            # pulses until then.
+            task = progress.add_task(f"sending {len(lines)} items", total=None)
             worker.start()
             while worker.is_alive():
                 worker.join(0.1)
@@ -461,7 +463,7 @@ def batch(
                 raise outcome["error"]
             answer = outcome["answer"]
             landed = sum(1 for item in answer.get("items", ()) if item.get("status") == "landed")
-            progress.update(task, completed=landed, description=f"{done}: {landed} landed")
+            progress.update(task, total=len(lines), completed=landed, description=f"{done}: {landed} landed")
     failed = [item for item in answer.get("items", ()) if item.get("status") != "landed"]
     if as_json:
         print_json(answer)

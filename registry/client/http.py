@@ -3,6 +3,7 @@
 Errors, translated once here::
 
     ClientError
+    ├── InputError               bad input found before anything was sent (a URL, a CSV row, an option)
     ├── ServerUnreachableError   no server answers at the URL (with the command that starts one)
     └── ApiProblemError          the server answered a problem (RFC 9457): title, detail, broken rules
 """
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     import httpx2
@@ -34,6 +36,27 @@ class Remote:
 
 class ClientError(Exception):
     """The command could not do what it was asked."""
+
+
+class InputError(ClientError):
+    """Bad input found before anything was sent (a URL, a malformed CSV row, a contradictory option)."""
+
+
+def check_url(url: str) -> str:
+    """``url`` without its trailing slash, once it is an http(s) URL with a host.
+
+    Raises:
+        InputError: it is not.
+    """
+    example = "for example --url http://127.0.0.1:8000"
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError as exc:
+        raise InputError(f"--url {url!r} is not a URL ({exc}): {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"--url {url!r} is not an http:// or https:// URL with a host: {example}")
+    return url.rstrip("/")
 
 
 class ServerUnreachableError(ClientError):
@@ -99,7 +122,7 @@ class ApiClient:
     def __init__(self, remote: Remote, *, transport: httpx2.BaseTransport | None = None) -> None:
         import httpx2
 
-        self.url = remote.url.rstrip("/")
+        self.url = check_url(remote.url)
         headers = {"User-Agent": "registry-cli", "Accept": "application/json"}
         if remote.key:
             headers["Authorization"] = f"Bearer {remote.key}"

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from registry.client.http import ApiProblemError, ClientError, ServerUnreachableError
+from registry.client.http import ApiProblemError, InputError, ServerUnreachableError
 
 EXIT_PROBLEM: Final = 1
 EXIT_INPUT: Final = 2
@@ -25,9 +25,16 @@ EXIT_UNREACHABLE: Final = 3
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
-
-class InputError(ClientError):
-    """Bad input found before anything was sent (a malformed CSV row, a contradictory option)."""
+__all__ = [
+    "EXIT_INPUT",
+    "EXIT_PROBLEM",
+    "EXIT_UNREACHABLE",
+    "InputError",
+    "console",
+    "errors",
+    "fail",
+    "reporting",
+]
 
 
 def fail(lines: Sequence[str], code: int) -> NoReturn:

@@ -215,6 +215,15 @@ def test_no_server_says_how_to_start_one() -> None:
     assert "Traceback" not in result.output
 
 
+def test_a_url_that_is_no_http_url_is_bad_input() -> None:
+    from typer.testing import CliRunner
+
+    for url in ("localhost:8000", "http://", "http://[::1"):
+        result = CliRunner().invoke(app, ["--url", url, "chains"], env={"REGISTRY_API_KEY": "rk_x"})
+        assert result.exit_code == EXIT_INPUT, result.output
+        assert f"--url {url!r}" in result.stderr and "http://127.0.0.1:8000" in result.stderr
+
+
 def test_chains_and_blocks(served: Served) -> None:
     issue_cash(served, symbol="kUSD")
     chains = data(served.run("chains", "--json", role="auditor"))
