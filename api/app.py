@@ -26,7 +26,18 @@ from starlette.types import Receive, Scope, Send
 
 from api import errors
 from api.errors import PROBLEM_JSON, problem_body, problem_response
-from api.routers import assets, chains, compliance, enforcement, holdings, investors, keys, meta, transactions
+from api.routers import (
+    assets,
+    chains,
+    compliance,
+    demos,
+    enforcement,
+    holdings,
+    investors,
+    keys,
+    meta,
+    transactions,
+)
 from api.schemas.common import Problem
 from api.security import RoleGate
 from api.state import ApiState, wall_clock
@@ -81,6 +92,7 @@ ROUTERS: Final[tuple[ModuleType, ...]] = (
     holdings,
     compliance,
     enforcement,
+    demos,
 )
 """The resource routers, in the order of the documentation (transactions comes last, built once every
 operation has registered its result)."""

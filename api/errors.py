@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry.chain import errors as chain_errors
 from registry.compliance import Violation
+from registry.demos.runs import DemoRunningError
 from registry.errors import (
     AssetExistsError,
     BatchStoppedError,
@@ -224,6 +225,13 @@ _TYPES: tuple[ProblemType, ...] = (
         409,
         "The resource exists already, or the change would leave the "
         "registry unusable (e.g. revoking the last admin key).",
+    ),
+    ProblemType(
+        "demo-running",
+        "A demo is running",
+        409,
+        "One demo runs at a time on a server; `run_id` names the running one: follow it at "
+        "GET /demos/runs/{run_id} and start yours once it has ended.",
     ),
     ProblemType(
         "stale-cursor",
@@ -482,6 +490,8 @@ def _classify(exc: BaseException) -> tuple[str, str, dict[str, Any]] | None:
         return "kyc-registration-refused", text, {}
     if isinstance(exc, AssetExistsError | LastAdminKeyError | KeyExistsError):
         return "conflict", text, {}
+    if isinstance(exc, DemoRunningError):
+        return "demo-running", text, {"run_id": exc.run_id}
     if isinstance(exc, StaleCursorError):
         return "stale-cursor", text, {"field": "cursor"}
     if isinstance(exc, chain_errors.ImmutableChainError):

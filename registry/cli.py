@@ -373,7 +373,9 @@ def kyc_register(
 
 @app.command(
     epilog=example(
-        "registry demo bond-lifecycle", "registry --url http://127.0.0.1:8000 demo bond-lifecycle --server"
+        "registry demo hack",
+        "registry demo hack --variant agent-key --holders 10",
+        "registry --url http://127.0.0.1:8000 demo access --server",
     )
 )
 def demo(
@@ -381,28 +383,40 @@ def demo(
     scenario: Annotated[
         str, typer.Argument(help="Which demo to run; `registry demo --list` lists them.")
     ] = "",
+    *,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the demos and exit.")] = False,
+    variant: Annotated[
+        str | None, typer.Option("--variant", help="A variant of the scenario (hack: agent-key).")
+    ] = None,
+    holders: Annotated[
+        int,
+        typer.Option("--holders", min=2, max=500, help="Holders of the crowd scenarios (bond, hack, cost)."),
+    ] = 50,
     server: Annotated[
         bool,
         typer.Option(
-            "--server", help="Run it on the server at --url (POST /demos/NAME) and follow its steps live."
+            "--server",
+            help="Run it on the server at --url (POST /demos/NAME, an admin key) and follow its steps live; "
+            "with --list, the server's demos.",
         ),
     ] = False,
 ) -> None:
-    """Run a demo on both chains, side by side, and print what each chain did."""
+    """Run a demo on both chains, side by side, on a fresh temporary data directory (your data is never
+    touched), and print each step and a result table with one column per chain. With --server it runs on
+    the server's chains instead, where everyone connected sees it."""
     if server:
         if list_ or not scenario:
             demos_on_server(ctx, as_json)
             return
-        demo_on_server(ctx, scenario, as_json)
+        demo_on_server(ctx, scenario, as_json, variant=variant, holders=holders)
         return
     from registry.demos import SCENARIOS
 
     if list_ or not scenario:
-        table = Table("demo", "what it shows")
-        for name, text in SCENARIOS.items():
-            table.add_row(name, text)
+        table = Table("demo", "what it shows", "variants")
+        for name, found in SCENARIOS.items():
+            table.add_row(name, found.summary, ", ".join(found.variants))
         console.print(table)
         if not list_:
             raise typer.Exit(code=2)
@@ -410,12 +424,29 @@ def demo(
     if scenario not in SCENARIOS:
         console.print(f"[red]unknown demo {scenario!r}[/red]; the demos are: {', '.join(SCENARIOS)}")
         raise typer.Exit(code=2)
-    from registry.demos import run_scenario
-    from registry.demos.render import render_report
+    chosen = SCENARIOS[scenario]
+    if variant is not None and variant not in chosen.variants:
+        known = ", ".join(chosen.variants) or "none"
+        console.print(f"[red]the demo {scenario!r} has no variant {variant!r}[/red]; its variants: {known}")
+        raise typer.Exit(code=2)
+    from registry.demos import run_fresh
+    from registry.demos.render import render_report, step_line
+    from registry.demos.report import DemoStep
+    from registry.errors import RegistryError
 
-    if as_json:
-        print(json.dumps(run_scenario(scenario).to_json(), indent=2))
-        return
-    with console.status("starting the chains…") as status:
-        report = run_scenario(scenario, progress=lambda chain, step: status.update(f"{chain}: {step}…"))
-    render_report(console, report)
+    try:
+        if as_json:
+            report = run_fresh(scenario, holders=holders, variant=variant)
+            print(json.dumps(report.to_json(), indent=2))
+            return
+        with console.status("starting the chains…") as status:
+
+            def progress(chain: str, step: str, state: str, detail: str) -> None:
+                console.print(step_line(DemoStep(chain, step, state, detail)))  # type: ignore[arg-type]
+                status.update(f"{chain}: {step}…")
+
+            report = run_fresh(scenario, progress=progress, holders=holders, variant=variant)
+    except RegistryError as exc:
+        console.print(f"[red]the demo {scenario} failed:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+    render_report(console, report, steps=False)

@@ -76,6 +76,9 @@ MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("POST", "/assets/{asset_id}/forced-transfers/prepare"): ENFORCERS,
     ("POST", "/assets/{asset_id}/recoveries"): ENFORCERS,
     ("POST", "/assets/{asset_id}/recoveries/prepare"): ENFORCERS,
+    ("GET", "/demos"): EVERY,
+    ("POST", "/demos/{name}"): ADMIN,
+    ("GET", "/demos/runs/{run_id}"): EVERY,
 }
 """(method, path) -> the roles that may call it (PUBLIC: anyone, no key)."""
 
@@ -90,6 +93,8 @@ PLACEHOLDERS: Final = {
     "address": "0x000000000000000000000000000000000000dEaD",
     "account": "0x000000000000000000000000000000000000dEaD",
     "rule": "max-investors",
+    "name": "no-such-demo",
+    "run_id": "no-such-run",
 }
 """Path parameters that name nothing, so that an allowed call changes nothing (any other: ``x``)."""
 
