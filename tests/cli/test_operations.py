@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -243,9 +244,60 @@ def test_freeze_stops_the_account_and_unfreeze_lets_it_go(served: Served) -> Non
     assert transfer(served, stock, WALLETS[18], "1").exit_code == 0
 
 
+def test_a_dividend_declared_and_listed(served: Served) -> None:
+    for method, path in (
+        ("POST", "/assets/{asset_id}/mint"),
+        ("POST", "/assets/{asset_id}/dividends"),
+        ("GET", "/assets/{asset_id}/dividends"),
+    ):
+        served.needs(method, path)
+    cash = issue_cash(served, symbol="dUSD")["asset"]["asset_id"]
+    stock = data(
+        served.run(
+            "assets",
+            "issue",
+            "stock",
+            "--chain",
+            "permissionless",
+            "--mode",
+            "open",
+            "--name",
+            "Div shares",
+            "--symbol",
+            "CLIV",
+            "--currency",
+            cash,
+            "--json",
+            role="issuer",
+        )
+    )["asset"]["asset_id"]
+    issuer = served.addresses["issuer"]
+    # The API mints bonds and stocks, not the test stablecoin: the issuer's cash comes from the service.
+    served.registry.cash.mint(cash, issuer, 1_000 * 10**6, sender=issuer)
+    assert served.run("mint", stock, WALLETS[21], "10", role="issuer").exit_code == 0
+    now = served.registry.context.chain("permissionless").now()
+    record = datetime.fromtimestamp(now + 86_400, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    declared = data(
+        served.run(
+            "dividends", "declare", stock, "--amount", "250", "--record-date", record, "--json", role="issuer"
+        )
+    )
+    assert declared["amount"] == "250"
+    settle(served, declared)
+    listed = data(served.run("dividends", "list", stock, "--json", role="auditor"))
+    assert [(item["dividend_id"], item["amount"]) for item in listed] == [(declared["dividend_id"], "250")]
+    people = served.run("dividends", "list", stock, role="auditor")
+    assert people.exit_code == 0 and "250" in people.stdout
+    early = served.run(
+        "dividends", "claim", stock, str(declared["dividend_id"]), "--holder", WALLETS[21], role="issuer"
+    )
+    assert early.exit_code == EXIT_PROBLEM and "error:" in early.stderr
+
+
 def test_dividends_of_a_new_stock(served: Served) -> None:
     served.needs("GET", "/assets/{asset_id}/dividends")
     stock = open_stock(served, "CLID")
+    served.registry.wait_for_index("permissionless", head(served, "permissionless"))
     assert data(served.run("dividends", "list", stock, "--json", role="auditor")) == []
     people = served.run("dividends", "list", stock, role="auditor")
     assert people.exit_code == 0 and "(none)" in people.stdout
