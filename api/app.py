@@ -32,6 +32,8 @@ from api.routers import (
     compliance,
     demos,
     enforcement,
+    events,
+    governance,
     holdings,
     investors,
     keys,
@@ -92,6 +94,8 @@ ROUTERS: Final[tuple[ModuleType, ...]] = (
     holdings,
     compliance,
     enforcement,
+    governance,
+    events,
     demos,
 )
 """The resource routers, in the order of the documentation (transactions comes last, built once every

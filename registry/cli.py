@@ -11,7 +11,9 @@ so that ``registry --help`` starts quickly.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -261,6 +263,15 @@ def serve(
         lines += ["", "Serving: Ctrl-C or SIGTERM stops the server cleanly"]
         typer.echo("\n".join(lines))
         server = make_server(create_app(registry=registry))
+        ask_to_exit = server.handle_exit
+
+        def handle_exit(signum: int, frame: FrameType | None) -> None:
+            # Open event streams end now, cleanly, rather than being cut at the end of uvicorn's shutdown
+            # grace. On a thread: a signal handler must not wait for a lock the code it interrupted holds.
+            threading.Thread(target=registry.activity.close, name="close-streams", daemon=True).start()
+            ask_to_exit(signum, frame)
+
+        server.handle_exit = handle_exit  # type: ignore[method-assign,assignment]
 
         def stop(_signum: int, _frame: object) -> None:
             # uvicorn handles the signals while it serves and raises them again once it stopped: here

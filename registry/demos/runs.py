@@ -163,12 +163,17 @@ class DemoRuns:
     def _progress(self, run: DemoRun, chain: str, step: str, status: str, detail: str) -> None:
         """The one place where a run's step is recorded, and published to the activity stream."""
         run.steps.append(DemoStep(chain, step, status, detail))  # type: ignore[arg-type]
-        # Activity stream (registry/activity.py, not on main yet): publish each step there, as
-        # self.registry.activity.publish(
-        #     "demo",
-        #     {"run_id": run.run_id, "name": run.name, "chain": chain, "step": step, "status": status,
-        #      "detail": detail},
-        # )
+        self.registry.activity.publish(
+            "demo",
+            {
+                "run_id": run.run_id,
+                "name": run.name,
+                "chain": chain,
+                "step": step,
+                "status": status,
+                "detail": detail,
+            },
+        )
 
     def _end(
         self, run: DemoRun, status: RunStatus, *, report: DemoReport | None = None, error: str | None = None
