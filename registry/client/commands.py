@@ -424,17 +424,22 @@ def batch(
     done: str,
     key: str | None,
     as_json: bool,
+    poll: float = 0.3,
 ) -> None:
-    """Send a batch with a progress bar; print what became of every item (by CSV line); exit 1 unless all
-    landed."""
+    """Send a batch with a progress bar (the server's own progress, read from GET /batches/{batch_id}
+    while the request runs); print what became of every item (by CSV line); exit 1 unless all landed."""
     import threading
     import uuid
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from registry.client.http import ClientError, batch_id_of
+
     key = key or f"cli-{uuid.uuid4()}"
+    remote = ctx.obj if isinstance(ctx.obj, Remote) else Remote()
+    batch_id = batch_id_of(remote.key, key)
     outcome: dict[str, Any] = {}
-    with connected(ctx) as api:
+    with connected(ctx) as api, connected(ctx) as watcher:
 
         def work() -> None:
             try:
@@ -448,17 +453,27 @@ def batch(
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=console if not as_json else None,
-            transient=as_json,
+            console=console,
             disable=as_json,
         ) as progress:
-            # The server checks the whole batch, then sends it chunk by chunk and answers once: the bar
-            # pulses until then.
+            # The bar pulses until the server reports its stage: checking the chunks, then sending them.
             task = progress.add_task(f"sending {len(lines)} items", total=None)
             worker.start()
             while worker.is_alive():
-                worker.join(0.1)
-                progress.refresh()
+                worker.join(poll)
+                if batch_id is None or not worker.is_alive():
+                    continue
+                try:
+                    running = watcher.get(f"/batches/{segment(batch_id)}").get("progress")
+                except ClientError:
+                    continue  # not journaled yet, or this server keeps no progress: keep pulsing
+                if isinstance(running, dict) and running.get("total"):
+                    progress.update(
+                        task,
+                        total=running["total"],
+                        completed=running.get("done", 0),
+                        description=f"{running.get('stage', 'sending')} {len(lines)} items",
+                    )
             if "error" in outcome:
                 raise outcome["error"]
             answer = outcome["answer"]

@@ -10,6 +10,8 @@ Errors, translated once here::
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -245,8 +247,14 @@ class ApiClient:
         return ApiProblemError(response.status_code, body)
 
 
-def path_exists(client: ApiClient, method: str, path: str) -> bool:
-    """True when the server's OpenAPI document has ``method`` ``path`` (a template such as
-    ``/assets/{asset_id}/mint``)."""
-    document = client.get("/openapi.json")
-    return method.lower() in document.get("paths", {}).get(path, {})
+def batch_id_of(token: str | None, idempotency_key: str) -> str | None:
+    """The journal id the server files a batch request under, from the caller's key id and the request's
+    Idempotency-Key (as `registry.access.idempotency.batch_id_for` makes it; a test keeps the two equal),
+    so that GET /batches/{batch_id} shows its progress while the request runs. None for a token that is
+    no API key."""
+    match = re.match(r"^rk_([0-9a-f]{16})_", token or "")
+    if match is None:
+        return None
+    key_id = match.group(1)
+    digest = hashlib.sha256(f"{key_id}\0{idempotency_key}".encode()).hexdigest()
+    return f"api-{key_id}-{digest[:32]}"

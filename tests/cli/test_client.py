@@ -224,6 +224,17 @@ def test_a_url_that_is_no_http_url_is_bad_input() -> None:
         assert f"--url {url!r}" in result.stderr and "http://127.0.0.1:8000" in result.stderr
 
 
+def test_the_client_files_a_batch_under_the_id_the_server_does(served: Served) -> None:
+    from registry.access.idempotency import batch_id_for
+    from registry.client.http import batch_id_of
+
+    token = served.tokens["issuer"]
+    key_id = token.split("_")[1]
+    for key in ("cli-3f1c", "a retry key"):
+        assert batch_id_of(token, key) == batch_id_for(key_id, key)
+    assert batch_id_of("not a key", "k") is None
+
+
 def test_chains_and_blocks(served: Served) -> None:
     issue_cash(served, symbol="kUSD")
     chains = data(served.run("chains", "--json", role="auditor"))

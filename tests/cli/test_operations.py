@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from registry.client.http import batch_id_of
 from registry.client.output import EXIT_PROBLEM
 from tests.cli.conftest import Served
 from tests.cli.test_client import data, head, issue_cash, write
@@ -219,8 +220,21 @@ def test_mint_from_a_csv_with_a_progress_bar(served: Served, tmp_path: Path) -> 
     result = served.run("mint", stock, "--csv", str(holders), role="issuer")
     assert result.exit_code == 0, result.output
     assert "5 of 5 landed" in result.stdout
+    # A second batch under a key of the caller's choosing: filed under the id the client follows while it
+    # runs; the same command again (a retry) answers that run and mints nothing more.
+    again = data(
+        served.run("mint", stock, "--csv", str(holders), "--idempotency-key", "m1", "--json", role="issuer")
+    )
+    assert again["batch_id"] == batch_id_of(served.tokens["issuer"], "m1")
+    assert [item["status"] for item in again["items"]] == ["landed"] * 5
+    retry = data(
+        served.run("mint", stock, "--csv", str(holders), "--idempotency-key", "m1", "--json", role="issuer")
+    )
+    assert retry == again
     served.registry.wait_for_index("permissionless", head(served, "permissionless"))
-    assert balances(served, stock) == {wallet: str(index + 1) for index, wallet in enumerate(WALLETS[12:17])}
+    assert balances(served, stock) == {
+        wallet: str(2 * (index + 1)) for index, wallet in enumerate(WALLETS[12:17])
+    }
 
 
 def test_freeze_stops_the_account_and_unfreeze_lets_it_go(served: Served) -> None:
