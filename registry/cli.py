@@ -1,6 +1,10 @@
 """The ``registry`` command line.
 
-Heavy modules (web3, py-evm) are imported inside the commands that need them,
+Local commands (serve, node, demo, kyc, keys) work on the data directory; the client commands
+(`registry.client`: assets, investors, mint, transfer, cap-table, events...) talk to a running
+``registry serve`` at ``--url`` with ``--key``.
+
+Heavy modules (web3, py-evm, httpx2) are imported inside the commands that need them,
 so that ``registry --help`` starts quickly.
 """
 
@@ -16,6 +20,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from registry.client import DEFAULT_URL, Remote
+from registry.client.commands import demo_on_server, demos_on_server, example, register
+
 if TYPE_CHECKING:
     from registry.settings import Settings
 
@@ -28,11 +35,33 @@ console = Console()
 
 
 @app.callback()
-def main() -> None:
+def main(
+    ctx: typer.Context,
+    url: Annotated[
+        str,
+        typer.Option(
+            envvar=["REGISTRY_URL", "REGISTRY_API_URL"],
+            help="The API of a running `registry serve` (client commands and `demo --server`).",
+        ),
+    ] = DEFAULT_URL,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="REGISTRY_API_KEY",
+            show_default=False,
+            help="Your API key (rk_...), sent as a bearer token and never printed; prefer the variable, "
+            "which stays out of the shell history.",
+        ),
+    ] = None,
+) -> None:
     """Tokenized-asset registry: bonds and stock tokens on a permissioned and a permissionless chain."""
+    ctx.obj = Remote(url=url, key=key)
 
 
-@app.command()
+register(app)
+
+
+@app.command(epilog=example("registry contracts"))
 def contracts() -> None:
     """List the compiled contracts this installation carries."""
     from registry.artifacts import known_contracts, load_artifact
@@ -44,7 +73,7 @@ def contracts() -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(epilog=example("registry node --chain permissioned --port 8545"))
 def node(
     chain: str = typer.Option(
         ..., "--chain", "-c", help="Which chain to serve: permissioned or permissionless."
@@ -163,7 +192,7 @@ def _kyc_lines(settings: Settings) -> list[str]:
     ]
 
 
-@app.command()
+@app.command(epilog=example("registry serve --port 8000 --data-dir ./registry-data"))
 def serve(
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
@@ -263,7 +292,7 @@ keys_app = typer.Typer(help="API keys of `registry serve`.", no_args_is_help=Tru
 app.add_typer(keys_app, name="keys")
 
 
-@keys_app.command("reset-admin")
+@keys_app.command("reset-admin", epilog=example("registry keys reset-admin --data-dir ./registry-data"))
 def keys_reset_admin(
     data_dir: Annotated[str | None, typer.Option(help="Data directory (default: REGISTRY_DATA_DIR).")] = None,
 ) -> None:
@@ -296,7 +325,12 @@ kyc_app = typer.Typer(
 app.add_typer(kyc_app, name="kyc")
 
 
-@kyc_app.command("register")
+@kyc_app.command(
+    "register",
+    epilog=example(
+        "registry kyc register 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed --country 756 --expiry 2027-12-31"
+    ),
+)
 def kyc_register(
     wallet: Annotated[str, typer.Argument(help="The wallet to verify (0x followed by 40 hex digits).")],
     *,
@@ -348,11 +382,19 @@ def kyc_register(
     )
 
 
-@app.command()
+@app.command(
+    epilog=example(
+        "registry demo hack",
+        "registry demo hack --variant agent-key --holders 10",
+        "registry --url http://127.0.0.1:8000 demo access --server",
+    )
+)
 def demo(
+    ctx: typer.Context,
     scenario: Annotated[
         str, typer.Argument(help="Which demo to run; `registry demo --list` lists them.")
     ] = "",
+    *,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the demos and exit.")] = False,
     variant: Annotated[
@@ -362,12 +404,24 @@ def demo(
         int,
         typer.Option("--holders", min=2, max=500, help="Holders of the crowd scenarios (bond, hack, cost)."),
     ] = 50,
+    server: Annotated[
+        bool,
+        typer.Option(
+            "--server",
+            help="Run it on the server at --url (POST /demos/NAME, an admin key) and follow its steps live; "
+            "with --list, the server's demos.",
+        ),
+    ] = False,
 ) -> None:
     """Run a demo on both chains, side by side, on a fresh temporary data directory (your data is never
-    touched), and print each step and a result table with one column per chain.
-
-    Example: registry demo hack --variant agent-key
-    """
+    touched), and print each step and a result table with one column per chain. With --server it runs on
+    the server's chains instead, where everyone connected sees it."""
+    if server:
+        if list_ or not scenario:
+            demos_on_server(ctx, as_json)
+            return
+        demo_on_server(ctx, scenario, as_json, variant=variant, holders=holders)
+        return
     from registry.demos import SCENARIOS
 
     if list_ or not scenario:
