@@ -23,7 +23,7 @@ The HTTP API, the CLI and the demos use this object; nothing else opens chains o
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from typing import Any
 
@@ -127,9 +127,14 @@ class Registry:
         sealing: Sealing = "background",
         follow: bool = True,
         follow_interval: float = DEFAULT_FOLLOW_INTERVAL,
+        validator_seed: bytes | None = None,
+        wall_clock: Callable[[], float] | None = None,
     ) -> Registry:
         """Open the registry (see the module docstring). ``in_memory`` and ``sealing`` apply to embedded
-        chains (tests and demos); ``follow`` False starts no index follower (`wait_for_index` then syncs).
+        chains (tests and demos), ``validator_seed`` to an in-memory permissioned chain (its keys derived
+        from the seed, so that a demo repeats), ``wall_clock`` to every embedded chain (the clock its time
+        follows: a fixed one makes a run repeat block for block); ``follow`` False starts no index follower
+        (`wait_for_index` then syncs).
 
         Raises:
             ConfigurationError, ChainConnectionError, ChainDataError, DatabaseUnavailableError,
@@ -145,7 +150,14 @@ class Registry:
             accesses: dict[ChainName, ChainAccess] = {}
             indexers: dict[ChainName, Indexer] = {}
             for name in chains:
-                handle = connect(name, chosen, in_memory=in_memory, sealing=sealing)
+                handle = connect(
+                    name,
+                    chosen,
+                    in_memory=in_memory,
+                    sealing=sealing,
+                    validator_seed=validator_seed,
+                    wall_clock=wall_clock,
+                )
                 stack.callback(handle.close)
                 sender = TransactionSender.for_chain(
                     handle,

@@ -169,18 +169,29 @@ def check_chain_name(name: str) -> ChainName:
     raise ConfigurationError(f"unknown chain {name!r}; the chains are {', '.join(CHAIN_NAMES)}")
 
 
-def make_mode(name: ChainName, settings: ChainSettings, folder: Path | None) -> ChainMode:
-    """The mode of the embedded chain ``name``, configured from ``settings``."""
+def make_mode(
+    name: ChainName, settings: ChainSettings, folder: Path | None, *, validator_seed: bytes | None = None
+) -> ChainMode:
+    """The mode of the embedded chain ``name``, configured from ``settings``; ``validator_seed`` (an
+    in-memory chain only) derives the permissioned chain's validator and operator keys from a seed."""
     if name == "permissionless":
         return PermissionlessMode()
     # Imported here: the permissioned mode pulls in its consensus and governance modules.
     from registry.chain.consensus.mode import PermissionedMode
+    from registry.chain.consensus.validators import ValidatorKeyring
 
+    if validator_seed is not None and folder is not None:
+        raise ConfigurationError(
+            "seeded validator keys are for in-memory chains only: a chain kept on disk has keys of its own"
+        )
     return PermissionedMode(
         folder,
         validators=settings.validators,
         chain_id=settings.chain_id(name),
         dev_account_count=settings.dev_accounts,
+        keyring=None
+        if validator_seed is None
+        else ValidatorKeyring.seeded(validator_seed, settings.validators),
     )
 
 
@@ -190,10 +201,13 @@ def open_embedded(
     *,
     in_memory: bool = False,
     sealing: Sealing = "background",
+    validator_seed: bytes | None = None,
+    wall_clock: Callable[[], float] | None = None,
 ) -> EmbeddedChain:
-    """Open (or create) the embedded chain ``name`` as the settings describe it."""
+    """Open (or create) the embedded chain ``name`` as the settings describe it (``validator_seed``: see
+    `make_mode`)."""
     folder = None if in_memory else settings.chain_dir(name)
-    mode = make_mode(name, settings, folder)
+    mode = make_mode(name, settings, folder, validator_seed=validator_seed)
     return EmbeddedChain.open(
         mode,
         data_dir=folder,
@@ -204,6 +218,7 @@ def open_embedded(
         dev_account_count=settings.dev_accounts,
         dev_account_balance=settings.dev_account_balance_eth * ETHER,
         receipt_wait=settings.receipt_wait_seconds,
+        wall_clock=wall_clock,
     )
 
 
@@ -215,8 +230,12 @@ def connect(
     embedded: bool | None = None,
     in_memory: bool = False,
     sealing: Sealing = "background",
+    validator_seed: bytes | None = None,
+    wall_clock: Callable[[], float] | None = None,
 ) -> ChainHandle:
-    """Connect to chain ``name``; see the module docstring for how the backend is chosen.
+    """Connect to chain ``name``; see the module docstring for how the backend is chosen
+    (``validator_seed``: an in-memory embedded chain's keys from a seed, see `make_mode`; ``wall_clock``:
+    the clock an embedded chain's time follows, see `EmbeddedChain.open`).
 
     Raises:
         ConfigurationError: unknown chain name, or contradictory arguments.
@@ -246,7 +265,16 @@ def connect(
         source = "the rpc_url argument" if origin == "argument" else f"REGISTRY_{chain_name.upper()}_RPC_URL"
         announcement = f"{backend.describe()}, chosen by {source}"
     else:
-        backend = EmbeddedBackend(open_embedded(chain_name, settings, in_memory=in_memory, sealing=sealing))
+        backend = EmbeddedBackend(
+            open_embedded(
+                chain_name,
+                settings,
+                in_memory=in_memory,
+                sealing=sealing,
+                validator_seed=validator_seed,
+                wall_clock=wall_clock,
+            )
+        )
         reason = (
             "as asked"
             if origin == "argument"

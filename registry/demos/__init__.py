@@ -67,6 +67,14 @@ SCENARIOS: dict[str, Scenario] = {
 """The scenarios in workshop order, by name."""
 
 DEFAULT_HOLDERS = 50
+
+DEMO_VALIDATOR_SEED = b"registry demo validators"
+"""The seed of a fresh demo chain's validator and operator keys, so that two runs sign alike (the chain is
+thrown away after the run; on a server the chain's own keys sign)."""
+
+DEMO_GENESIS_TIME = 1_767_225_600
+"""2026-01-01T00:00:00Z: a fresh demo chain's time starts here and moves one second per block (and when a
+scenario moves it), so that two runs make the same blocks; on a server the chains follow the wall clock."""
 """Holders the crowd scenarios create (tests pass fewer)."""
 
 
@@ -139,6 +147,15 @@ def run_fresh(
     scenario(name)
     with (
         tempfile.TemporaryDirectory(prefix="registry-demo-") as folder,
-        Registry.open(fresh_settings(Path(folder)), in_memory=True, follow=False) as registry,
+        # Each transaction sealed in its own block, on a clock that does not tick, with seeded validator
+        # keys: the same run makes the same blocks, hashes and signatures, whatever the machine's load.
+        Registry.open(
+            fresh_settings(Path(folder)),
+            in_memory=True,
+            follow=False,
+            sealing="instant",
+            validator_seed=DEMO_VALIDATOR_SEED,
+            wall_clock=lambda: DEMO_GENESIS_TIME,
+        ) as registry,
     ):
         return run_scenario(registry, name, progress=progress, holders=holders, variant=variant)

@@ -93,7 +93,7 @@ class Demo:
         """Record a step and tell the progress callback."""
         self.report.step(chain, step, status, detail)
         if self._progress is not None:
-            self._progress(chain, step, status, detail)
+            self._progress(chain, step, status, self.report.fill(detail))
 
     def attempt(self, chain: str, step: str, action: Callable[[], T], done: Callable[[T], str]) -> T | None:
         """Run ``action``; record ``done(result)`` as done, or the registry's refusal as refused (None)."""

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from web3.types import RPCEndpoint
 
 from registry.demos.base import SWISS, Demo, bond_terms, short
+from registry.demos.report import measured
 
 NAME = "cost"
 SUMMARY = (
@@ -100,7 +101,7 @@ def _on(demo: Demo, chain: str) -> dict[str, str]:
         "throughput",
         "info",
         f"{per_sender * SENDERS} transfers of the {natural_mode}-mode bond "
-        f"from {SENDERS} senders at once: {tps:.1f} per second",
+        f"from {SENDERS} senders at once: {measured(f'{chain}.transfers_per_second')} per second",
     )
 
     latencies = []
@@ -110,18 +111,28 @@ def _on(demo: Demo, chain: str) -> dict[str, str]:
         latencies.append(time.perf_counter() - start)
     sealed = statistics.median(latencies)
     demo.report.timings[f"{chain}.sealed_block_seconds"] = round(sealed, 4)
-    demo.step(chain, "time to a sealed block", "info", f"median of {LATENCY_SAMPLES}: {sealed * 1000:.0f} ms")
+    demo.step(
+        chain,
+        "time to a sealed block",
+        "info",
+        f"median of {LATENCY_SAMPLES}: {measured(f'{chain}.sealed_block_seconds', 'ms')}",
+    )
 
     if chain == "permissioned":
         final = sealed
-        finality = f"{sealed * 1000:.0f} ms: one sealed block (its seals make it final)"
+        finality = (
+            f"{measured(f'{chain}.finality_seconds', 'ms')}: one sealed block (its seals make it final)"
+        )
     else:
         w3 = registry.chain(chain).w3
         start = time.perf_counter()
         for _ in range(CONFIRMATIONS):
             w3.provider.make_request(RPCEndpoint("evm_mine"), [])
         final = sealed + time.perf_counter() - start
-        finality = f"{final:.2f} s here for {CONFIRMATIONS} confirmations (~12.8 min on Ethereum)"
+        finality = (
+            f"{measured(f'{chain}.finality_seconds', '.2f')} s here for {CONFIRMATIONS} confirmations "
+            "(~12.8 min on Ethereum)"
+        )
     demo.report.timings[f"{chain}.finality_seconds"] = round(final, 4)
     demo.step(chain, "time to finality", "info", finality)
 
@@ -144,10 +155,11 @@ def _on(demo: Demo, chain: str) -> dict[str, str]:
         "transfers measured": per_sender * SENDERS,
     }
     return {
-        "tps": f"{tps:.1f} ({per_sender * SENDERS} {natural_mode}-mode transfers, {SENDERS} senders)",
+        "tps": f"{measured(f'{chain}.transfers_per_second')} ({per_sender * SENDERS} {natural_mode}-mode "
+        f"transfers, {SENDERS} senders)",
         "kyc": f"{gas['kyc']:,}",
         "open": f"{gas['open']:,}",
-        "sealed": f"{sealed * 1000:.0f} ms",
+        "sealed": measured(f"{chain}.sealed_block_seconds", "ms"),
         "final": finality,
         "onboarding": onboarding,
     }

@@ -17,6 +17,7 @@ def step_line(step: DemoStep) -> str:
 
 def render_report(console: Console, report: DemoReport, *, steps: bool = True) -> None:
     """Print ``report``: its steps (unless already shown as progress), the result table, the timings."""
+    report = report.filled()
     if steps:
         for step in report.steps:
             console.print(step_line(step))

@@ -56,7 +56,7 @@ class DemoRun:
         if self.report is not None:
             result = {
                 "columns": self.report.columns,
-                "rows": self.report.rows,
+                "rows": self.report.filled().rows,
                 "numbers": self.report.numbers,
                 "timings": self.report.timings,
             }

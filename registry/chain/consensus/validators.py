@@ -26,6 +26,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address, ChecksumAddress
+from eth_utils.crypto import keccak
 
 from registry.chain.consensus.proposals import (
     GovernanceContext,
@@ -68,6 +69,28 @@ class ValidatorKeyring:
         """The chain's folder, or None for keys that live only in memory."""
         self._validators = {key.address: key for key in validators}
         self._operator = operator
+
+    @classmethod
+    def seeded(cls, seed: bytes, count: int = 4) -> ValidatorKeyring:
+        """An in-memory keyring whose keys derive from ``seed`` (``keccak(seed/role/i)``): the same seed
+        makes the same validators and operator, so a demo's report repeats byte for byte. Never saved:
+        anyone who knows the seed holds the keys, so it is only for throwaway chains.
+
+        Raises:
+            ValueError: ``count`` is below 1, or the seed is empty.
+        """
+        if count < 1:
+            raise ValueError(f"a permissioned chain needs at least one validator; got {count}")
+        if not seed:
+            raise ValueError("a seeded keyring needs a non-empty seed")
+        return cls(
+            None,
+            [
+                ValidatorKey(f"institution-{i + 1}", PrivateKey(keccak(seed + f"/validator/{i}".encode())))
+                for i in range(count)
+            ],
+            PrivateKey(keccak(seed + b"/operator")),
+        )
 
     @classmethod
     def load_or_create(cls, folder: Path | None, count: int = 4) -> ValidatorKeyring:

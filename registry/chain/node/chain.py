@@ -216,17 +216,20 @@ class EmbeddedChain:
         dev_account_count: int = 10,
         dev_account_balance: int = DEFAULT_DEV_ACCOUNT_BALANCE,
         receipt_wait: float = DEFAULT_RECEIPT_WAIT,
+        wall_clock: Callable[[], float] | None = None,
     ) -> EmbeddedChain:
         """Open the chain stored in ``data_dir`` (the chain's own folder), creating it if empty.
 
         ``data_dir=None`` keeps the chain in memory. ``gas_limit`` and the development
-        accounts only matter when the chain is created.
+        accounts only matter when the chain is created. ``wall_clock`` replaces the wall clock
+        the chain's time follows (genesis included): a fixed one makes every block one second
+        after its parent, so that a run repeats block for block.
 
         Raises:
             ChainDataError: the folder holds a chain with another chain id or mode.
             ChainInUseError: another process has this folder's chain open.
         """
-        clock = ChainClock()
+        clock = ChainClock() if wall_clock is None else ChainClock(wall_clock)
         chain_class = make_chain_class(mode, chain_id, clock)
         # Taken first and given up on any failure below: a second process never opens the database.
         lock = None if data_dir is None else FolderLock(data_dir)
@@ -243,6 +246,7 @@ class EmbeddedChain:
                 chain_id=chain_id,
                 gas_limit=gas_limit,
                 accounts=accounts,
+                genesis_time=clock.now(),
             )
             if data_dir is not None:
                 write_dev_accounts(data_dir, mode.name, chain_id, accounts)
@@ -283,6 +287,7 @@ class EmbeddedChain:
         chain_id: int,
         gas_limit: int,
         accounts: list[DevAccount],
+        genesis_time: int,
     ) -> Chain:
         db = database.db
         stored_id = db.get(_META_CHAIN_ID)
@@ -314,7 +319,7 @@ class EmbeddedChain:
             "difficulty": 0,
             "extra_data": mode.genesis_extra_data(),
             "gas_limit": gas_limit,
-            "timestamp": int(time.time()),
+            "timestamp": genesis_time,
             "transaction_root": BLANK_ROOT_HASH,
             "receipt_root": BLANK_ROOT_HASH,
         }

@@ -265,3 +265,29 @@ def test_validator_list_change_naming_an_unknown_vote_is_refused(chain_and_mode)
     bad, _ = _rewind_and_reseal(chain, mode, _keys_for(mode, shrunk), validators=shrunk, vanity=b"\x07" * 32)
     error = _refused(chain, bad, ValidatorSetChangeError)
     assert "validator vote" in str(error)
+
+
+def test_a_seeded_keyring_repeats_its_keys_and_is_never_written(tmp_path) -> None:
+    first = ValidatorKeyring.seeded(b"workshop", count=3)
+    again = ValidatorKeyring.seeded(b"workshop", count=3)
+    other = ValidatorKeyring.seeded(b"another", count=3)
+    assert [k.address for k in first.keys] == [k.address for k in again.keys]
+    assert first.operator.address == again.operator.address
+    assert len({k.address for k in first.keys}) == 3
+    assert not {k.address for k in first.keys} & {k.address for k in other.keys}
+    assert first.folder is None
+    first.save()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="non-empty seed"):
+        ValidatorKeyring.seeded(b"")
+
+
+def test_seeded_validator_keys_are_refused_for_a_chain_kept_on_disk(tmp_path) -> None:
+    from registry.chain.backend import make_mode
+    from registry.errors import ConfigurationError
+    from registry.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    with pytest.raises(ConfigurationError, match="in-memory chains only"):
+        make_mode("permissioned", settings, tmp_path / "permissioned", validator_seed=b"workshop")
+    assert not (tmp_path / "permissioned").exists()
