@@ -101,8 +101,14 @@ MAX_BATCH_DELAY = 0.25
 """Longest a background build waits for a steady stream of transactions to pause before sealing."""
 STREAM_PAUSE_FACTOR = 2.0
 """A stream has paused when no transaction came for this many times its usual gap between arrivals."""
-MAX_STREAM_WINDOW = 0.02
+MAX_STREAM_WINDOW = 0.05
 """Longest pause (seconds) that a stream's pace may stretch the batching window to."""
+STREAM_IDLE_GAP = 0.25
+"""A transaction arriving this long (seconds) after the previous one starts a new stream.
+
+Shorter gaps belong to the stream and stretch its pace: a client that the machine's scheduler
+held back for a few tens of milliseconds is still sending the same burst, and sealing its block
+then would cut the burst into small blocks, each paying a block's whole finalisation."""
 MAX_REQUEST_DEFERRAL = 0.002
 """Longest the background builder waits, before executing a transaction, for requests being answered."""
 DEFAULT_RECEIPT_WAIT = 2.0
@@ -1134,9 +1140,12 @@ class EmbeddedChain:
         """Follow the pace of the stream of submissions; the caller holds the lock."""
         gap = now - self._last_arrival
         self._last_arrival = now
-        if gap <= MAX_STREAM_WINDOW:
-            # A quarter of the newest gap: the pace follows the stream within a few arrivals.
-            self._arrival_gap += (gap - self._arrival_gap) / 4
+        if gap <= STREAM_IDLE_GAP:
+            if self._arrival_gap == 0.0:
+                self._arrival_gap = gap  # the stream's first gap sets its pace
+            else:
+                # A quarter of the newest gap: the pace follows the stream within a few arrivals.
+                self._arrival_gap += (gap - self._arrival_gap) / 4
         else:
             self._arrival_gap = 0.0  # a new stream, or a lone transaction
 

@@ -15,7 +15,10 @@ the prefix itself, as tests/chain/rpc/test_asgi.py does.)
 ``OPTIONS`` the CORS preflight: any origin may post JSON (browser wallets, pages served elsewhere)
 ==========  ===================================================================================
 
-Every response carries the CORS headers. The dispatcher is synchronous and takes the
+A response to a request that carries an ``Origin`` header (a browser's) allows any origin;
+the preflight answer also names the methods and headers allowed. Other clients get only
+the two headers they read (content type and length): each header costs an HTTP client
+parsing time, twice per transaction sent and awaited. The dispatcher is synchronous and takes the
 chain's lock. A request whose methods answer from memory at once (a submission, the
 receipt of a mined transaction, a nonce, a balance...) is answered on the event loop,
 which spares a hop to a worker thread per request; anything that may take long (an
@@ -82,13 +85,16 @@ each transaction at once (``sealing="instant"``) seals a block, and runs in a wo
 
 _RECEIPT = "eth_getTransactionReceipt"
 
-_CORS_HEADERS = [
-    (b"access-control-allow-origin", b"*"),
+_ALLOW_ANY_ORIGIN = [(b"access-control-allow-origin", b"*")]
+_PREFLIGHT_HEADERS = [
+    *_ALLOW_ANY_ORIGIN,
     (b"access-control-allow-methods", b"POST, GET, OPTIONS"),
     (b"access-control-allow-headers", b"Content-Type, Authorization, X-Requested-With"),
     (b"access-control-max-age", b"86400"),
 ]
 _JSON = (b"content-type", b"application/json")
+_COMPACT = (",", ":")
+"""JSON separators without spaces: the bytes anvil and geth send."""
 
 
 class RpcApp:
@@ -111,18 +117,22 @@ class RpcApp:
             await send({"type": "websocket.close", "code": 1003})
             return
         method = scope["method"]
+        cors = _cors_headers(scope, preflight=method == "OPTIONS")
         if method == "POST":
-            await self._post(scope, receive, send)
+            await self._post(scope, receive, send, cors)
         elif method in ("GET", "HEAD"):
-            await _respond(send, 200, self._describe(), head_only=method == "HEAD")
+            # The description may be cached: its CORS header depends on the request's origin.
+            await _respond(
+                send, 200, self._describe(), head_only=method == "HEAD", extra=[*cors, (b"vary", b"origin")]
+            )
         elif method == "OPTIONS":
-            await _respond(send, 204, b"")
+            await _respond(send, 204, b"", extra=cors)
         else:
             await _respond(
                 send,
                 405,
                 _error_body(RPC_INVALID_REQUEST, f"HTTP {method} is not served: POST JSON-RPC requests"),
-                extra=[(b"allow", b"POST, GET, HEAD, OPTIONS")],
+                extra=[*cors, (b"allow", b"POST, GET, HEAD, OPTIONS")],
             )
 
     def close(self) -> None:
@@ -149,14 +159,16 @@ class RpcApp:
         }
         return json.dumps(info).encode()
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _post(
+        self, scope: Scope, receive: Receive, send: Send, cors: list[tuple[bytes, bytes]]
+    ) -> None:
         too_large = _error_body(
             RPC_INVALID_REQUEST,
             f"request body larger than {self.max_body_bytes} bytes; send smaller batches",
         )
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _respond(send, 413, too_large)
+            await _respond(send, 413, too_large, extra=cors)
             return
         chunks: list[bytes] = []
         size = 0
@@ -168,22 +180,22 @@ class RpcApp:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                await _respond(send, 413, too_large)
+                await _respond(send, 413, too_large, extra=cors)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         answer = await self._answer(b"".join(chunks))
         if answer is None:
-            await _respond(send, 204, b"")
+            await _respond(send, 204, b"", extra=cors)
         else:
-            await _respond(send, 200, answer)
+            await _respond(send, 200, answer, extra=cors)
 
     async def _answer(self, body: bytes) -> bytes | None:
         """The encoded response to a request body, or None when only notifications were sent."""
         try:
             request = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            return json.dumps(parse_error(exc)).encode()
+            return json.dumps(parse_error(exc), separators=_COMPACT).encode()
         if self._quick(request):
             chain = self.dispatcher.chain
             chain.request_started()
@@ -194,7 +206,7 @@ class RpcApp:
         else:
             loop = asyncio.get_running_loop()
             response = await loop.run_in_executor(self._executor, self.dispatcher.handle, request)
-        return None if response is None else json.dumps(response).encode()
+        return None if response is None else json.dumps(response, separators=_COMPACT).encode()
 
     def _quick(self, request: Any) -> bool:
         """True if every request of ``request`` answers at once (see `QUICK_METHODS`)."""
@@ -224,6 +236,13 @@ def _receipt_is_ready(chain: Any, params: Any) -> bool:
     return chain.pending_transaction(tx_hash) is None
 
 
+def _cors_headers(scope: Scope, *, preflight: bool) -> list[tuple[bytes, bytes]]:
+    """The CORS headers of the answer: none unless the request names its ``Origin`` (browsers do)."""
+    if _header(scope, b"origin") is None:
+        return []
+    return _PREFLIGHT_HEADERS if preflight else _ALLOW_ANY_ORIGIN
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key.lower() == name:
@@ -243,7 +262,7 @@ async def _respond(
     head_only: bool = False,
     extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    headers = [*_CORS_HEADERS, *(extra or [])]
+    headers = list(extra or ())
     if status != 204:
         headers += [_JSON, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -51,7 +51,12 @@ def url_of(sock: socket.socket) -> str:
 
 
 def make_server(app: ASGIApp) -> uvicorn.Server:
-    """A uvicorn server for ``app``: the fastest event loop and HTTP parser installed, no access log."""
+    """A uvicorn server for ``app``: the fastest event loop and HTTP parser installed, no access log.
+
+    Neither a ``server`` header nor the reading of proxy headers (the node serves its clients
+    directly; the client's address is not used): less work on each request, and one header
+    less for each client to parse.
+    """
     config = uvicorn.Config(
         app,
         loop="auto",
@@ -60,6 +65,8 @@ def make_server(app: ASGIApp) -> uvicorn.Server:
         lifespan="on",
         log_config=None,
         access_log=False,
+        server_header=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     return uvicorn.Server(config)

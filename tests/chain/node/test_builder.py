@@ -130,6 +130,26 @@ def test_a_stream_slower_than_the_batching_window_stretches_it():
         chain.close()
 
 
+def test_a_client_held_back_for_a_moment_is_still_the_same_stream():
+    chain = EmbeddedChain.open(
+        PermissionlessMode(), data_dir=None, chain_id=PERMISSIONLESS_CHAIN_ID, sealing="manual"
+    )
+    try:
+        chain._note_arrival(100.0)
+        chain._note_arrival(100.004)
+        # The first gap sets the pace at once: the next short stall does not end the block.
+        assert chain._stream_window() >= 0.008
+        # A busy machine holds the client back 40 ms: the pace stretches instead of starting over.
+        chain._note_arrival(100.044)
+        assert chain._stream_window() > 0.008
+        assert chain._stream_window() <= chain_module.MAX_STREAM_WINDOW
+        # Idle for longer than STREAM_IDLE_GAP: a new stream, the configured window again.
+        chain._note_arrival(100.044 + chain_module.STREAM_IDLE_GAP + 0.001)
+        assert chain._stream_window() == chain.batch_window
+    finally:
+        chain.close()
+
+
 def test_a_request_being_answered_holds_the_builder_back_only_briefly():
     chain = EmbeddedChain.open(PermissionlessMode(), data_dir=None, chain_id=PERMISSIONLESS_CHAIN_ID)
     try:

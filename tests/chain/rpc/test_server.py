@@ -53,6 +53,24 @@ def test_post_answers_with_cors_headers(server, instant_chain):
     assert body == {"jsonrpc": "2.0", "id": 7, "result": hex(instant_chain.chain_id)}
 
 
+def test_post_without_origin_gets_no_cors_headers(server, instant_chain):
+    # Only browsers send Origin; other clients parse every header of every answer.
+    status, headers, body = post(server.url, {"jsonrpc": "2.0", "id": 8, "method": "eth_chainId"})
+    assert status == 200
+    assert body == {"jsonrpc": "2.0", "id": 8, "result": hex(instant_chain.chain_id)}
+    assert not [name for name in headers if name.lower().startswith("access-control-")]
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_get_varies_by_origin(server):
+    request = urllib.request.Request(server.url, headers={"Origin": "http://page.example"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.headers["Vary"] == "origin"
+    with urllib.request.urlopen(server.url, timeout=10) as response:
+        assert response.headers["Access-Control-Allow-Origin"] is None
+
+
 def test_batch_over_http(server):
     _, _, body = post(
         server.url,
