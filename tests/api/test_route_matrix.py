@@ -22,6 +22,9 @@ EVERY: Final = frozenset(ROLES)
 ADMIN: Final = frozenset({"admin"})
 ISSUERS: Final = frozenset({"admin", "issuer"})
 SIGNERS: Final = EVERY - {"auditor"}
+BURNERS: Final = frozenset({"admin", "issuer", "agent"})
+HOLDERS: Final = frozenset({"admin", "investor"})
+KYC: Final = frozenset({"admin", "kyc-provider"})
 
 MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("GET", "/health"): PUBLIC,
@@ -42,6 +45,16 @@ MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("GET", "/assets"): EVERY,
     ("GET", "/assets/{asset_id}"): EVERY,
     ("POST", "/transactions"): SIGNERS,
+    ("POST", "/assets/{asset_id}/mint"): ISSUERS,
+    ("POST", "/assets/{asset_id}/mint/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/burn"): BURNERS,
+    ("POST", "/assets/{asset_id}/burn/prepare"): BURNERS,
+    ("POST", "/assets/{asset_id}/transfers"): HOLDERS,
+    ("POST", "/assets/{asset_id}/transfers/prepare"): HOLDERS,
+    ("POST", "/investors/batch"): KYC,
+    ("POST", "/assets/{asset_id}/mint/batch"): ISSUERS,
+    ("POST", "/assets/{asset_id}/transfers/batch"): HOLDERS,
+    ("GET", "/batches/{batch_id}"): EVERY,
 }
 """(method, path) -> the roles that may call it (PUBLIC: anyone, no key)."""
 
@@ -51,6 +64,7 @@ PLACEHOLDERS: Final = {
     "chain": "permissioned",
     "number": "999999999",
     "slug": "no-such-problem",
+    "batch_id": "api-nobody-0",
 }
 """Path parameters that name nothing, so that an allowed call changes nothing (any other: ``x``)."""
 
