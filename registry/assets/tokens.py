@@ -29,6 +29,7 @@ from web3.contract import Contract
 from registry.assets import precheck
 from registry.bulk.report import BatchReport
 from registry.bulk.runner import BulkProgress, Diagnose, Failed
+from registry.calldata import encode_call
 from registry.compliance import Violation, explain_one
 from registry.context import ZERO_ADDRESS, ServiceContext, check_address, check_amount
 from registry.custody.batches import BatchEntry
@@ -64,7 +65,7 @@ class Call:
             chain=asset.chain,  # type: ignore[arg-type]
             sender=sender,  # type: ignore[arg-type]
             to=contract.address,
-            data=contract.encode_abi(self.function, self.args),
+            data=encode_call(contract, self.function, self.args),
             description=f"{self.what} ({asset.symbol}, {asset.asset_id})",
         )
 
