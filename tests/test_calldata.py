@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from eth_account import Account
+from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from web3 import Web3
 
@@ -12,10 +15,18 @@ from registry.calldata import encode_call
 from registry.errors import InvalidInputError
 
 
+def _address(byte: str) -> ChecksumAddress:
+    return Web3.to_checksum_address("0x" + byte * 20)
+
+
+def _abi(name: str) -> Any:
+    return load_artifact(name).abi
+
+
 def test_encode_call_matches_web3() -> None:
     w3 = Web3()
-    token = w3.eth.contract(address="0x" + "11" * 20, abi=load_artifact("BondToken").abi)
-    registry = w3.eth.contract(address="0x" + "22" * 20, abi=load_artifact("IdentityRegistry").abi)
+    token = w3.eth.contract(address=_address("11"), abi=_abi("BondToken"))
+    registry = w3.eth.contract(address=_address("22"), abi=_abi("IdentityRegistry"))
     wallets = [Account.from_key(keccak(text=f"calldata {i}")).address for i in range(5)]
     amounts = [1, 2**200, 3, 0, 7]
     for contract, function, args in (
@@ -28,7 +39,7 @@ def test_encode_call_matches_web3() -> None:
 
 
 def test_an_overloaded_name_or_a_bad_value_is_refused() -> None:
-    token = Web3().eth.contract(address="0x" + "11" * 20, abi=load_artifact("BondToken").abi)
+    token = Web3().eth.contract(address=_address("11"), abi=_abi("BondToken"))
     with pytest.raises(InvalidInputError, match="give its signature"):
         encode_call(token, "batchTransfer", [[], []])
     with pytest.raises(Exception, match="address"):
