@@ -188,3 +188,37 @@ def test_an_investor_transfers_to_many_and_a_kyc_provider_onboards(api: Api, bon
     assert (
         api.call("GET", f"/batches/{done.json()['batch_id']}", token=provider_token).json()["state"] == "done"
     )
+
+
+def test_a_batch_stopped_half_way_says_which_items_landed_and_its_retry_sends_the_rest(api: Api) -> None:
+    cash = cash_for(api, "permissioned")
+    issued = api.call("POST", "/assets", "issuer", json=bond_body(api, "permissioned", cash))
+    asset_id = issued.json()["asset"]["asset_id"]
+    wallets = _wallets(api, 4)
+    _onboard(api, wallets)
+    # Each one-item chunk passes its check alone; on chain, the third new investor crosses the limit.
+    api.registry.tokens.set_max_investors(asset_id, 2, sender=api.issuer)
+    body = {"items": [{"to": w, "amount": "6"} for w in wallets], "max_items_per_transaction": 1}
+    key = f"stopped-{next(_n)}-{id(api)}"
+    stopped = problem(
+        api.call("POST", f"/assets/{asset_id}/mint/batch", "issuer", idem=key, json=body),
+        409,
+        "batch-stopped",
+    )
+    items = stopped["report"]["items"]
+    assert [item["status"] for item in items[:2]] == ["landed", "landed"]
+    assert all(item["status"] in ("reverted", "not_sent") for item in items[2:]), items
+    assert items[2]["status"] == "reverted" and items[2]["error"]
+    read = api.call("GET", f"/batches/{stopped['batch_id']}", "issuer").json()
+    assert read["state"] == "stopped" and read["items_landed"] == 2
+    assert [item["status"] for item in read["items"][:2]] == ["landed", "landed"]
+    balances = [api.registry.tokens.balance_of(asset_id, w) for w in wallets]
+    assert balances == [6, 6, 0, 0]
+    # Lift the limit and retry with the same key: only the rest is sent.
+    api.registry.tokens.set_max_investors(asset_id, 0, sender=api.issuer)
+    retried = api.call("POST", f"/assets/{asset_id}/mint/batch", "issuer", idem=key, json=body)
+    assert retried.status_code == 200, retried.text
+    report = retried.json()
+    assert report["state"] == "done" and report["batch_id"] == stopped["batch_id"]
+    assert [item["tx_hash"] for item in report["items"][:2]] == [item["tx_hash"] for item in items[:2]]
+    assert [api.registry.tokens.balance_of(asset_id, w) for w in wallets] == [6, 6, 6, 6]
