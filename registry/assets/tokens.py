@@ -139,8 +139,16 @@ class TokenService:
         tx = self._prepare_on(
             asset, token, sender, "supply", Call("mint", [receiver, value], f"mint {value} to {receiver}")
         )
-        precheck.check_mint(token, asset, receiver, value, tx.description)
-        return tx
+        return precheck.gas_or_refuse(
+            self._ctx.chain(asset.chain).sender,
+            token,
+            asset,
+            tx,
+            source=ZERO_ADDRESS,
+            to=receiver,
+            amount=value,
+            rules=precheck.MINT_RULES,
+        )
 
     def mint(self, asset_id: str, to: str, amount: int, *, sender: str) -> TxOutcome:
         """`prepare_mint`, sent."""
@@ -177,8 +185,16 @@ class TokenService:
             None,
             Call("transfer(address,uint256)", [receiver, value], f"transfer {value} to {receiver}"),
         )
-        precheck.check_transfer(token, asset, tx.sender, receiver, value, description=tx.description)
-        return tx
+        return precheck.gas_or_refuse(
+            self._ctx.chain(asset.chain).sender,
+            token,
+            asset,
+            tx,
+            source=tx.sender,
+            to=receiver,
+            amount=value,
+            rules=None,
+        )
 
     def transfer(self, asset_id: str, to: str, amount: int, *, sender: str) -> TxOutcome:
         """`prepare_transfer`, sent."""
