@@ -8,8 +8,9 @@ Each operation has two forms:
 - ``<op>(...) -> TxOutcome``: the same, sent with custody's key for ``sender`` and mined.
 
 ``sender`` is always explicit: it is the key acting (the issuer, an agent holding the role, a holder).
-Before a mint or a transfer is sent the token is asked which rules it would break
-(``transferViolations``); a refusal names every one (`ComplianceRefusedError`) and nothing is sent.
+Before a mint or a transfer is sent its gas is estimated; when the estimate shows it would fail, the
+token is asked which rules it would break (``transferViolations``, `precheck.gas_or_refuse`): a refusal
+names every one (`ComplianceRefusedError`) and nothing is sent.
 A sender without the role gets `RoleMissingError` before anything is sent.
 
 Batch mints and batch transfers are chunked to fit the block gas limit, checked chunk by chunk before
