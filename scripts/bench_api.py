@@ -444,10 +444,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=200, help="cap-table requests per latency figure")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    load = [os.getloadavg()[0]]
     http = run_http(args.investors, args.transfers, args.repeats, console)
+    load.append(os.getloadavg()[0])
     local = run_in_process(args.investors, args.transfers, args.repeats, console)
+    load.append(os.getloadavg()[0])
     report(console, args.investors, http, local)
+    console.print(
+        f"{os.cpu_count()} CPUs; load average (1 min) at the start, between the two ways and at the end: "
+        + ", ".join(f"{value:.1f}" for value in load)
+    )
     return 0
 
 
