@@ -26,7 +26,22 @@ from starlette.types import Receive, Scope, Send
 
 from api import errors
 from api.errors import PROBLEM_JSON, problem_body, problem_response
-from api.routers import assets, batches, chains, keys, meta, transactions, transfers
+from api.routers import (
+    assets,
+    batches,
+    chains,
+    compliance,
+    demos,
+    enforcement,
+    events,
+    governance,
+    holdings,
+    investors,
+    keys,
+    meta,
+    transactions,
+    transfers,
+)
 from api.schemas.common import Problem
 from api.security import RoleGate
 from api.state import ApiState, wall_clock
@@ -72,7 +87,21 @@ hex digits, checksummed or lower-case; times are ISO 8601 (UTC); lists are pages
 ethers, web3.py and browser wallets connect there).
 """.strip()
 
-ROUTERS: Final[tuple[ModuleType, ...]] = (meta, keys, chains, assets, transfers, batches)
+ROUTERS: Final[tuple[ModuleType, ...]] = (
+    meta,
+    keys,
+    chains,
+    assets,
+    transfers,
+    batches,
+    investors,
+    holdings,
+    compliance,
+    enforcement,
+    governance,
+    events,
+    demos,
+)
 """The resource routers, in the order of the documentation (transactions comes last, built once every
 operation has registered its result)."""
 

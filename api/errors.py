@@ -29,10 +29,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry.chain import errors as chain_errors
+from registry.chain.consensus import proposals
 from registry.compliance import Violation
+from registry.demos.runs import DemoRunningError
 from registry.errors import (
     AssetExistsError,
     BatchStoppedError,
+    BlockNotIndexedError,
     ComplianceRefusedError,
     ConfigurationError,
     DatabaseUnavailableError,
@@ -53,6 +56,7 @@ from registry.errors import (
     TransactionRevertedError,
     UnknownApiKeyError,
     UnknownAssetError,
+    UnknownInvestorError,
     UnknownPreparedOperationError,
 )
 from registry.reverts import DecodedError
@@ -117,7 +121,7 @@ _TYPES: tuple[ProblemType, ...] = (
         "not-found",
         "Not found",
         404,
-        "No such resource (asset, API key, prepared transaction, "
+        "No such resource (asset, investor, API key, prepared transaction, "
         "block, route); `resource` says what was looked for.",
     ),
     ProblemType("method-not-allowed", "Method not allowed", 405, "The path exists, the method does not."),
@@ -224,6 +228,13 @@ _TYPES: tuple[ProblemType, ...] = (
         "registry unusable (e.g. revoking the last admin key).",
     ),
     ProblemType(
+        "demo-running",
+        "A demo is running",
+        409,
+        "One demo runs at a time on a server; `run_id` names the running one: follow it at "
+        "GET /demos/runs/{run_id} and start yours once it has ended.",
+    ),
+    ProblemType(
         "stale-cursor",
         "The cursor's block is gone",
         409,
@@ -234,6 +245,41 @@ _TYPES: tuple[ProblemType, ...] = (
         "The chain's history is final",
         409,
         "Interventions and validator votes exist on the permissioned chain only.",
+    ),
+    ProblemType(
+        "not-a-validator",
+        "Not a current validator",
+        403,
+        "Only the chain's current validators sign proposals, and custody signs only for the validator "
+        "keys this node holds; `validator` names the address refused.",
+    ),
+    ProblemType(
+        "invalid-proposal-signature",
+        "The signature does not recover to the validator",
+        422,
+        "Sign the proposal's `typed_data` (EIP-712, `eth_signTypedData_v4`) with the validator's key "
+        "and send the 65-byte signature as 0x-hex.",
+    ),
+    ProblemType(
+        "proposal-refused",
+        "The proposal cannot apply to the chain as it is",
+        409,
+        "E.g. freezing an account already frozen, rolling back to a block that is not below the head, "
+        "adding a current validator. Nothing was proposed.",
+    ),
+    ProblemType(
+        "quorum-not-reached",
+        "Too few validator signatures",
+        409,
+        "The proposal needs more signatures of current validators before it can be carried out; "
+        "`signers` and `threshold` say where it stands. Nothing was changed.",
+    ),
+    ProblemType(
+        "proposal-closed",
+        "The proposal was already carried out",
+        409,
+        "An executed or failed proposal is final: it is not signed or executed again. Look at its "
+        "`status` and outcome.",
     ),
     ProblemType(
         "not-supported-by-backend",
@@ -383,6 +429,10 @@ def _classify(exc: BaseException) -> tuple[str, str, dict[str, Any]] | None:
         return "not-found", text, {"resource": "api-key"}
     if isinstance(exc, UnknownPreparedOperationError):
         return "not-found", text, {"resource": "prepared-transaction"}
+    if isinstance(exc, UnknownInvestorError):
+        return "not-found", text, {"resource": "investor"}
+    if isinstance(exc, BlockNotIndexedError):
+        return "not-found", text, {"resource": "block"}
     if isinstance(exc, InvalidInputError):
         return "invalid-input", text, {"field": exc.field}
     if isinstance(exc, ComplianceRefusedError):
@@ -476,8 +526,22 @@ def _classify(exc: BaseException) -> tuple[str, str, dict[str, Any]] | None:
         return "kyc-registration-refused", text, {}
     if isinstance(exc, AssetExistsError | LastAdminKeyError | KeyExistsError):
         return "conflict", text, {}
+    if isinstance(exc, DemoRunningError):
+        return "demo-running", text, {"run_id": exc.run_id}
     if isinstance(exc, StaleCursorError):
         return "stale-cursor", text, {"field": "cursor"}
+    if isinstance(exc, proposals.UnknownProposalError):
+        return "not-found", text, {"resource": "proposal"}
+    if isinstance(exc, proposals.NotAValidatorError):
+        return "not-a-validator", text, {}
+    if isinstance(exc, proposals.InvalidProposalSignatureError):
+        return "invalid-proposal-signature", text, {"field": "signature"}
+    if isinstance(exc, proposals.InvalidProposalError):
+        return "proposal-refused", text, {}
+    if isinstance(exc, proposals.QuorumNotReachedError):
+        return "quorum-not-reached", text, {}
+    if isinstance(exc, proposals.ProposalClosedError):
+        return "proposal-closed", text, {}
     if isinstance(exc, chain_errors.ImmutableChainError):
         return "immutable-chain", text, {}
     if isinstance(exc, chain_errors.NotSupportedByBackendError):

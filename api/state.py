@@ -32,6 +32,8 @@ class ApiState:
     process that stopped)."""
     rpc_apps: dict[str, RpcApp] = field(default_factory=dict)
     """The JSON-RPC app of each embedded chain, mounted at /chains/{name}/rpc."""
+    keep_alive_seconds: float = 15.0
+    """Seconds without traffic after which the event stream sends a ``: keep-alive`` comment."""
 
 
 def api_state(request: Request) -> ApiState:

@@ -7,7 +7,9 @@ so that ``registry --help`` starts quickly.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -232,6 +234,15 @@ def serve(
         lines += ["", "Serving: Ctrl-C or SIGTERM stops the server cleanly"]
         typer.echo("\n".join(lines))
         server = make_server(create_app(registry=registry))
+        ask_to_exit = server.handle_exit
+
+        def handle_exit(signum: int, frame: FrameType | None) -> None:
+            # Open event streams end now, cleanly, rather than being cut at the end of uvicorn's shutdown
+            # grace. On a thread: a signal handler must not wait for a lock the code it interrupted holds.
+            threading.Thread(target=registry.activity.close, name="close-streams", daemon=True).start()
+            ask_to_exit(signum, frame)
+
+        server.handle_exit = handle_exit  # type: ignore[method-assign,assignment]
 
         def stop(_signum: int, _frame: object) -> None:
             # uvicorn handles the signals while it serves and raises them again once it stopped: here
@@ -344,14 +355,25 @@ def demo(
     ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the demos and exit.")] = False,
+    variant: Annotated[
+        str | None, typer.Option("--variant", help="A variant of the scenario (hack: agent-key).")
+    ] = None,
+    holders: Annotated[
+        int,
+        typer.Option("--holders", min=2, max=500, help="Holders of the crowd scenarios (bond, hack, cost)."),
+    ] = 50,
 ) -> None:
-    """Run a demo on both chains, side by side, and print what each chain did."""
+    """Run a demo on both chains, side by side, on a fresh temporary data directory (your data is never
+    touched), and print each step and a result table with one column per chain.
+
+    Example: registry demo hack --variant agent-key
+    """
     from registry.demos import SCENARIOS
 
     if list_ or not scenario:
-        table = Table("demo", "what it shows")
-        for name, text in SCENARIOS.items():
-            table.add_row(name, text)
+        table = Table("demo", "what it shows", "variants")
+        for name, found in SCENARIOS.items():
+            table.add_row(name, found.summary, ", ".join(found.variants))
         console.print(table)
         if not list_:
             raise typer.Exit(code=2)
@@ -359,12 +381,29 @@ def demo(
     if scenario not in SCENARIOS:
         console.print(f"[red]unknown demo {scenario!r}[/red]; the demos are: {', '.join(SCENARIOS)}")
         raise typer.Exit(code=2)
-    from registry.demos import run_scenario
-    from registry.demos.render import render_report
+    chosen = SCENARIOS[scenario]
+    if variant is not None and variant not in chosen.variants:
+        known = ", ".join(chosen.variants) or "none"
+        console.print(f"[red]the demo {scenario!r} has no variant {variant!r}[/red]; its variants: {known}")
+        raise typer.Exit(code=2)
+    from registry.demos import run_fresh
+    from registry.demos.render import render_report, step_line
+    from registry.demos.report import DemoStep
+    from registry.errors import RegistryError
 
-    if as_json:
-        print(json.dumps(run_scenario(scenario).to_json(), indent=2))
-        return
-    with console.status("starting the chains…") as status:
-        report = run_scenario(scenario, progress=lambda chain, step: status.update(f"{chain}: {step}…"))
-    render_report(console, report)
+    try:
+        if as_json:
+            report = run_fresh(scenario, holders=holders, variant=variant)
+            print(json.dumps(report.to_json(), indent=2))
+            return
+        with console.status("starting the chains…") as status:
+
+            def progress(chain: str, step: str, state: str, detail: str) -> None:
+                console.print(step_line(DemoStep(chain, step, state, detail)))  # type: ignore[arg-type]
+                status.update(f"{chain}: {step}…")
+
+            report = run_fresh(scenario, progress=progress, holders=holders, variant=variant)
+    except RegistryError as exc:
+        console.print(f"[red]the demo {scenario} failed:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+    render_report(console, report, steps=False)

@@ -4,7 +4,8 @@
     ├── ArtifactError                      a compiled contract cannot be found or read (LookupError)
     ├── ConfigurationError                 a setting is missing or invalid (ValueError)
     ├── InvalidInputError                  an argument is invalid; ``field`` names it (ValueError)
-    │   └── InvalidCursorError             a pagination cursor is malformed or from another query
+    │   ├── InvalidCursorError             a pagination cursor is malformed or from another query
+    │   └── UnknownInvestorError           no investor has that id in the registry (LookupError)
     ├── KycRegistrationError               the identity registry refuses to register a wallet
     ├── OperationRefusedError              refused before sending: the chain's state forbids it now
     │   ├── ComplianceRefusedError         a transfer or mint would break the token's rules (each named)
@@ -77,6 +78,11 @@ class InvalidInputError(RegistryError, ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         """The name of the invalid argument (or field of a model)."""
+
+
+class UnknownInvestorError(InvalidInputError, LookupError):
+    """Raised when a chain's identity registry has no investor with the id asked for (``field``
+    ``investor_id``)."""
 
 
 # -- custody --------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from typing import Any
 
+from registry.activity import ActivityHub, ActivitySources
 from registry.assets.bonds import BondService
 from registry.assets.cash import CashService
 from registry.assets.issuance import Issuer, PreparedIssue
@@ -70,6 +71,8 @@ class Registry:
         ctx: ServiceContext,
         indexers: dict[ChainName, Indexer],
         stack: ExitStack,
+        *,
+        activity: ActivityHub | None = None,
     ) -> None:
         self.settings = settings
         """The settings it was opened with."""
@@ -83,6 +86,17 @@ class Registry:
         """The running index followers (none when opened with ``follow=False``)."""
         self._stack = stack
         self._closed = False
+        self.activity = activity if activity is not None else ActivityHub()
+        """The activity stream: blocks, token events, refusals, interventions, rollbacks
+        (`registry.activity`)."""
+        sources = ActivitySources(self.activity)
+        for name, access in ctx.chains.items():
+            for stop in sources.attach_chain(access.handle):
+                stack.callback(stop)
+            if name in indexers:
+                indexers[name].on_events = sources.token_events
+        # Closing runs in reverse: open streams end before the chains close.
+        stack.callback(self.activity.close)
         self.keys = KeyService(ctx)
         """Custodial keys made ready to send."""
         self.registries = IdentityRegistries(ctx, self.keys)
@@ -100,7 +114,7 @@ class Registry:
         """Stocks."""
         self.cash = CashService(ctx, self.issuer)
         """Cash tokens."""
-        self.governance = GovernanceService(ctx)
+        self.governance = GovernanceService(ctx, on_intervention=sources.intervention)
         """Interventions and validator votes (permissioned chain)."""
 
     @classmethod

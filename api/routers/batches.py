@@ -12,9 +12,11 @@ every item's fate after.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Path
@@ -24,6 +26,7 @@ from api.deps import IdempotencyDep, PageDep, PrincipalDep, RegistryDep
 from api.errors import ApiProblemError
 from api.idempotency import Idempotent
 from api.schemas.common import decode_cursor, encode_cursor, parse_amount
+from api.schemas.countries import country_code
 from api.schemas.transfers import (
     AllocationItem,
     BatchItemPublic,
@@ -34,9 +37,12 @@ from api.schemas.transfers import (
     BatchTransferCreate,
     InvestorBatchCreate,
 )
+from api.scope import INDEX_WAIT_SECONDS, timestamp
 from api.security import EVERY_ROLE, Principal, allow
 from registry.bulk.journal import JournalEntry
+from registry.bulk.report import BatchReport
 from registry.bulk.runner import BulkProgress
+from registry.errors import IndexBehindError
 from registry.investors import InvestorSpec
 from registry.runtime import Registry
 
@@ -48,6 +54,8 @@ TAG = {
 }
 
 router = APIRouter(tags=["batches"])
+
+logger = logging.getLogger(__name__)
 
 AssetId = Annotated[
     str, Path(max_length=64, description="The asset's id.", examples=["bond-5f0c2a9d11e3b7a40c21"])
@@ -98,6 +106,22 @@ def _progress(batch_id: str) -> BulkProgress:
     return record
 
 
+def _expiry(value: datetime | date | None, field: str) -> int | date | None:
+    """A KYC expiry as the service takes it (a time without an offset is UTC)."""
+    return timestamp(value, field) if isinstance(value, datetime) else value
+
+
+def _await_index(registry: Registry, report: BatchReport) -> None:
+    """Answer once the index holds the batch's last block, so the next cap table shows it (as every
+    write of the API does); a slow index does not turn landed items into an error."""
+    if report.block_number is None:
+        return
+    try:
+        registry.wait_for_index(report.chain, report.block_number, timeout=INDEX_WAIT_SECONDS)
+    except IndexBehindError as exc:
+        logger.warning("answering before the index holds block %s: %s", report.block_number, exc)
+
+
 def _allocations(registry: Registry, asset_id: str, items: list[AllocationItem]) -> list[tuple[str, int]]:
     decimals = registry.asset(asset_id).decimals
     return [
@@ -132,12 +156,12 @@ def onboard_investors(
         specs = [
             InvestorSpec(
                 wallet=item.wallet,
-                country=item.country,
-                expiry=item.kyc_expires_at,
+                country=country_code(item.country, f"investors[{index}].country"),
+                expiry=_expiry(item.kyc_expires_at, f"investors[{index}].kyc_expires_at"),
                 accredited=item.accredited,
                 professional=item.professional,
             )
-            for item in body.investors
+            for index, item in enumerate(body.investors)
         ]
         with _tracking(batch_id):
             report = registry.investors.batch_register(
@@ -148,6 +172,7 @@ def onboard_investors(
                 progress=_progress(batch_id),
                 max_items=body.max_items_per_transaction,
             )
+        _await_index(registry, report)
         return BatchPublic.of_report(report, investor_ids=True)
 
     return idem.run(work, batch=True)
@@ -192,6 +217,7 @@ def batch_mint(
                 progress=_progress(batch_id),
                 max_items=body.max_items_per_transaction,
             )
+        _await_index(registry, report)
         return BatchPublic.of_report(report)
 
     return idem.run(work, batch=True)
@@ -229,6 +255,7 @@ def batch_transfer(
                 progress=_progress(batch_id),
                 max_items=body.max_items_per_transaction,
             )
+        _await_index(registry, report)
         return BatchPublic.of_report(report)
 
     return idem.run(work, batch=True)

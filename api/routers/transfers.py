@@ -25,6 +25,7 @@ from api.schemas.transfers import (
     TransferCreate,
     TransferPublic,
 )
+from api.scope import await_index
 from api.security import allow
 from registry.access.keys import Role
 from registry.access.prepared import Prepared
@@ -82,18 +83,21 @@ def _transfer(
 
 @operation(MINT, SupplyChangePublic)
 def _complete_mint(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> SupplyChangePublic:
+    await_index(registry, outcome)
     context = prepared.context
     return _supply_change(registry, context["asset_id"], context["account"], int(context["amount"]), outcome)
 
 
 @operation(BURN, SupplyChangePublic)
 def _complete_burn(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> SupplyChangePublic:
+    await_index(registry, outcome)
     context = prepared.context
     return _supply_change(registry, context["asset_id"], context["account"], int(context["amount"]), outcome)
 
 
 @operation(TRANSFER, TransferPublic)
 def _complete_transfer(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> TransferPublic:
+    await_index(registry, outcome)
     context = prepared.context
     return _transfer(
         registry,
@@ -133,6 +137,7 @@ def mint(
         sender = caller.sender(body.sender)
         amount = _amount(registry, asset_id, body.amount)
         outcome = registry.tokens.mint(asset_id, body.to, amount, sender=sender)
+        await_index(registry, outcome)
         return _supply_change(registry, asset_id, body.to, amount, outcome)
 
     return idem.run(work)
@@ -185,6 +190,7 @@ def burn(
         sender = caller.sender(body.sender)
         amount = _amount(registry, asset_id, body.amount)
         outcome = registry.tokens.burn(asset_id, body.account, amount, sender=sender)
+        await_index(registry, outcome)
         return _supply_change(registry, asset_id, body.account, amount, outcome)
 
     return idem.run(work)
@@ -235,6 +241,7 @@ def transfer(
         sender = caller.sender(body.sender)
         amount = _amount(registry, asset_id, body.amount)
         outcome = registry.tokens.transfer(asset_id, body.to, amount, sender=sender)
+        await_index(registry, outcome)
         return _transfer(registry, asset_id, sender, body.to, amount, outcome=outcome)
 
     return idem.run(work)

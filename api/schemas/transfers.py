@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Address, ChainName, DecimalString, TransactionPublic, TxHash
+from api.schemas.investors import Country
 
 _WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 _OTHER = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
@@ -154,7 +155,7 @@ class InvestorItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     wallet: Address = Field(description="Its wallet (its first and key wallet; once per batch).")
-    country: int = Field(ge=1, le=999, description="ISO 3166 numeric country code.", examples=[756])
+    country: Country
     kyc_expires_at: datetime | date | None = Field(
         default=None,
         description="When its KYC expires (ISO 8601; a date is midnight UTC); default a year from now.",

@@ -38,6 +38,21 @@ class Rollback:
     new_head_hash: bytes
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """The chain refused a sender (or a transaction a rollback excluded) at submission or gas estimate.
+
+    Not a `ChainEvent`: nothing changed on the chain. Watchers (``EmbeddedChain.watch_refusals``, the
+    activity stream) learn who was refused and why, in the chain's own words.
+    """
+
+    sender: bytes
+    tx_hash: bytes | None
+    """None when refused at a gas estimate (nothing was signed yet)."""
+    error: Exception
+    """The refusal: a ``SenderNotPermittedError`` subclass or ``TransactionExcludedError``."""
+
+
 ChainEvent = NewBlock | Rollback
 """Any event a chain publishes."""
 

@@ -1,30 +1,36 @@
-"""Print a demo report for people: one row per step, one column per chain."""
+"""Print a demo report for people: the steps as they ran, then the result table, one column per chain."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from registry.demos.report import DemoReport, StepOutcome
+from registry.demos.report import DemoReport, DemoStep
+
+MARKS = {"done": "[green]✓[/green]", "refused": "[yellow]✗[/yellow]", "info": "[blue]·[/blue]"}
 
 
-def _cell(outcome: StepOutcome | None) -> str:
-    if outcome is None:
-        return "[dim]not run[/dim]"
-    mark = "[green]✓[/green]" if outcome.ok else "[yellow]✗[/yellow]"
-    gas = f"\n[dim]{outcome.gas:,} gas[/dim]" if outcome.gas else ""
-    return f"{mark} {outcome.detail}{gas}"
+def step_line(step: DemoStep) -> str:
+    """One step as a line: mark, chain, step, what happened."""
+    return f"{MARKS.get(step.status, '?')} [bold]{step.chain}[/bold] {step.step}: {step.detail}"
 
 
-def render_report(console: Console, report: DemoReport) -> None:
-    """Print ``report`` as a side-by-side table, then the backends it ran on."""
-    chains = list(report.chains)
-    table = Table(title=f"demo: {report.scenario}", show_lines=True, expand=True)
-    table.add_column("step", style="bold", width=16)
-    for chain in chains:
-        table.add_column(chain, ratio=3)
-    for step in report.steps:
-        table.add_row(step.title, *(_cell(step.outcomes.get(chain)) for chain in chains))
+def render_report(console: Console, report: DemoReport, *, steps: bool = True) -> None:
+    """Print ``report``: its steps (unless already shown as progress), the result table, the timings."""
+    if steps:
+        for step in report.steps:
+            console.print(step_line(step))
+    table = Table(title=f"demo {report.name}", show_lines=True, expand=True)
+    for index, column in enumerate(report.columns):
+        table.add_column(column, style="bold" if index == 0 else None, ratio=1 if index == 0 else 2)
+    for row in report.rows:
+        table.add_row(*row)
     console.print(table)
+    if report.timings:
+        console.print(
+            "[dim]measured on this machine: "
+            + ", ".join(f"{key} {value:g}" for key, value in report.timings.items())
+            + "[/dim]"
+        )
     for chain, line in report.chains.items():
         console.print(f"[dim]{chain}: {line}[/dim]")

@@ -14,7 +14,7 @@ elsewhere signs the proposal's typed data itself and passes the signature (`add_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -27,6 +27,10 @@ from registry.errors import InvalidInputError
 
 ProposalId = str | bytes
 """A proposal id: 32 bytes, or their 0x-hex."""
+
+InterventionListener = Callable[[str, ProposalRecord, Sequence[str]], None]
+"""Told of an intervention proposed, signed or executed: the chain, the record, the validators whose
+signatures count (the activity stream listens)."""
 
 
 def _id(proposal_id: ProposalId) -> bytes:
@@ -44,8 +48,16 @@ def _id(proposal_id: ProposalId) -> bytes:
 class GovernanceService:
     """Interventions and validator votes (see the module docstring)."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, *, on_intervention: InterventionListener | None = None) -> None:
         self._ctx = ctx
+        self._on_intervention = on_intervention
+
+    def _told(self, chain: str, record: ProposalRecord) -> ProposalRecord:
+        """Tell the listener of ``record``'s new state; return it."""
+        if self._on_intervention is not None:
+            signers = self._desk(chain).signers(bytes(record.id))
+            self._on_intervention(self._ctx.chain(chain).name, record, list(signers))
+        return record
 
     def _desk(self, chain: str) -> Any:
         return self._ctx.chain(chain).handle.interventions()
@@ -83,13 +95,13 @@ class GovernanceService:
         self, account: str, *, reason: str = "", chain: str = "permissioned"
     ) -> ProposalRecord:
         """Open a proposal to freeze ``account`` chain-wide (no transaction of it is accepted)."""
-        return self._desk(chain).propose_freeze(account, reason=_reason(reason))  # type: ignore[no-any-return]
+        return self._told(chain, self._desk(chain).propose_freeze(account, reason=_reason(reason)))
 
     def propose_unfreeze(
         self, account: str, *, reason: str = "", chain: str = "permissioned"
     ) -> ProposalRecord:
         """Open a proposal to lift the chain-wide freeze of ``account``."""
-        return self._desk(chain).propose_unfreeze(account, reason=_reason(reason))  # type: ignore[no-any-return]
+        return self._told(chain, self._desk(chain).propose_unfreeze(account, reason=_reason(reason)))
 
     def propose_rollback(
         self,
@@ -103,26 +115,31 @@ class GovernanceService:
         """Open a proposal to rewind to ``to_block`` and replay the later transactions except the excluded."""
         if not isinstance(to_block, int) or isinstance(to_block, bool) or to_block < 0:
             raise InvalidInputError("to_block", f"a block number is an integer >= 0; got {to_block!r}")
-        return self._desk(chain).propose_rollback(  # type: ignore[no-any-return]
+        record = self._desk(chain).propose_rollback(
             to_block,
             exclude_transactions=list(exclude_transactions),
             exclude_senders=list(exclude_senders),
             reason=_reason(reason),
         )
+        return self._told(chain, record)
 
     def sign(self, proposal_id: ProposalId, validator: str, *, chain: str = "permissioned") -> ProposalRecord:
         """Sign an intervention with the key the node holds for ``validator``; it executes at quorum."""
-        return self._desk(chain).sign(_id(proposal_id), validator)  # type: ignore[no-any-return]
+        return self._told(chain, self._desk(chain).sign(_id(proposal_id), validator))
 
     def add_signature(
         self, proposal_id: ProposalId, validator: str, signature: str | bytes, *, chain: str = "permissioned"
     ) -> ProposalRecord:
         """Add a signature ``validator`` made elsewhere (over the proposal's EIP-712 typed data)."""
-        return self._desk(chain).add_signature(_id(proposal_id), validator, bytes(HexBytes(signature)))  # type: ignore[no-any-return]
+        try:
+            raw = bytes(HexBytes(signature))
+        except (ValueError, TypeError):
+            raise InvalidInputError("signature", "a signature is 65 bytes as 0x-hex") from None
+        return self._told(chain, self._desk(chain).add_signature(_id(proposal_id), validator, raw))
 
     def execute(self, proposal_id: ProposalId, *, chain: str = "permissioned") -> ProposalRecord:
         """Carry out an intervention that has its quorum (again, if a crash cut it short)."""
-        return self._desk(chain).execute(_id(proposal_id))  # type: ignore[no-any-return]
+        return self._told(chain, self._desk(chain).execute(_id(proposal_id)))
 
     def proposal(self, proposal_id: ProposalId, *, chain: str = "permissioned") -> ProposalRecord:
         """An intervention proposal with its signatures, status and outcome."""
@@ -131,6 +148,10 @@ class GovernanceService:
     def proposals(self, *, status: str | None = None, chain: str = "permissioned") -> list[ProposalRecord]:
         """Every intervention proposal, oldest first (only those with ``status`` when given)."""
         return list(self._desk(chain).proposals(_status(status)))
+
+    def signers(self, proposal_id: ProposalId, *, chain: str = "permissioned") -> list[str]:
+        """The current validators whose signatures on the intervention count."""
+        return list(self._desk(chain).signers(_id(proposal_id)))
 
     def rollback_report(self, proposal_id: ProposalId, *, chain: str = "permissioned") -> RollbackReport:
         """What an executed rollback dropped, replayed, excluded and failed to replay."""
@@ -152,6 +173,28 @@ class GovernanceService:
     ) -> ProposalRecord:
         """Sign a validator vote with the key the node holds for ``validator``."""
         return self._votes(chain).sign(_id(proposal_id), validator)  # type: ignore[no-any-return]
+
+    def add_vote_signature(
+        self, proposal_id: ProposalId, validator: str, signature: str | bytes, *, chain: str = "permissioned"
+    ) -> ProposalRecord:
+        """Add a vote signature ``validator`` made elsewhere (over the vote's EIP-712 typed data)."""
+        try:
+            raw = bytes(HexBytes(signature))
+        except (ValueError, TypeError):
+            raise InvalidInputError("signature", "a signature is 65 bytes as 0x-hex") from None
+        return self._votes(chain).add_signature(_id(proposal_id), validator, raw)  # type: ignore[no-any-return]
+
+    def vote(self, proposal_id: ProposalId, *, chain: str = "permissioned") -> ProposalRecord:
+        """A validator vote with its signatures and status."""
+        return self._votes(chain).get(_id(proposal_id))  # type: ignore[no-any-return]
+
+    def vote_signers(self, proposal_id: ProposalId, *, chain: str = "permissioned") -> list[str]:
+        """The current validators whose signatures on the vote count."""
+        return list(self._votes(chain).signers(_id(proposal_id)))
+
+    def vote_threshold(self, chain: str = "permissioned") -> int:
+        """Signatures a validator vote needs now: a majority of the current validators."""
+        return int(self._votes(chain).threshold())
 
     def votes(self, *, status: str | None = None, chain: str = "permissioned") -> list[ProposalRecord]:
         """Every validator vote, oldest first."""

@@ -153,6 +153,25 @@ class _Followed:
     synced_block: int
     asset: AssetInfo | None
     """None for an identity registry."""
+    symbol: str = ""
+    """The asset's symbol (empty for an identity registry)."""
+
+
+@dataclass(frozen=True)
+class IndexedEvent:
+    """A token event the index just stored (what `Indexer.on_events` receives)."""
+
+    chain: str
+    asset_id: str
+    symbol: str
+    name: str | None
+    """The event's name (None when no ABI of the catalogue decodes it)."""
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+    args: dict[str, Any]
+    """JSON form (wide integers as decimal strings, bytes as hex)."""
 
 
 class _ChainMovedError(Exception):
@@ -183,6 +202,9 @@ class Indexer:
         self._chain_checked = False
         self._initial_scales: dict[str, int] = {}
         self._lock = threading.Lock()
+        self.on_events: Callable[[Sequence[IndexedEvent]], None] | None = None
+        """Called with the token events of each step once they are committed (on the syncing thread;
+        it must be quick). A failure there is logged; the index is not affected."""
 
     @classmethod
     def for_handle(cls, db: Database, handle: ChainHandle, **options: Any) -> Indexer:
@@ -437,6 +459,7 @@ class Indexer:
                 row.deployed_block,
                 cursors.get(row.address, row.deployed_block - 1),
                 AssetInfo(row.asset_id, self._initial_scale(row)),
+                row.symbol,
             )
             for row in assets
         ]
@@ -474,6 +497,7 @@ class Indexer:
         logs: Sequence[DecodedLog],
     ) -> int:
         end = headers[-1]
+        stored: list[DecodedLog] = []
         with self.db.write() as session:
             self._claim_tip(session, tip)
             session.execute(
@@ -500,7 +524,8 @@ class Indexer:
                     .where(IndexerState.chain == self.chain)
                     .values(block_number=end.number, block_hash=end.hash)
                 )
-        return stored
+        self._announce(followed, stored)
+        return len(stored)
 
     def _claim_tip(self, session: Session, tip: tuple[int, str] | None) -> None:
         """Check, inside the write transaction, that nobody moved the tip since the step began."""
@@ -514,9 +539,9 @@ class Indexer:
 
     def _apply(
         self, session: Session, followed: Sequence[_Followed], logs: Sequence[DecodedLog], first: int
-    ) -> int:
+    ) -> list[DecodedLog]:
         """Store ``logs`` and apply them to the projections; seed registries that start at genesis.
-        Returns how many logs were stored."""
+        Returns the logs stored."""
         contracts = {c.address: c for c in followed}
         # A contract's logs before its first block are not its own (the catalogue says it did not exist):
         # leaving them out keeps this step and a catch-up from the first block in agreement.
@@ -562,7 +587,34 @@ class Indexer:
             else:
                 apply_registry_logs(rows, self.chain, address, contract_logs)
         rows.flush()
-        return len(logs)
+        return logs
+
+    def _announce(self, followed: Sequence[_Followed], logs: Sequence[DecodedLog]) -> None:
+        """Tell `on_events` of the token events just committed."""
+        if self.on_events is None or not logs:
+            return
+        contracts = {c.address: c for c in followed}
+        events = [
+            IndexedEvent(
+                chain=self.chain,
+                asset_id=contract.asset.asset_id,
+                symbol=contract.symbol,
+                name=log.name,
+                block_number=log.block_number,
+                block_hash=log.block_hash,
+                tx_hash=log.tx_hash,
+                log_index=log.log_index,
+                args=log.to_json(),
+            )
+            for log in logs
+            if (contract := contracts[log.address]).asset is not None
+        ]
+        if not events:
+            return
+        try:
+            self.on_events(events)
+        except Exception:
+            logger.exception("the %s indexer's event listener failed", self.chain)
 
     def _seed_genesis_investors(self, rows: VersionedRows, registry: str) -> None:
         """Investors a registry holds in the genesis state (registered without events)."""
@@ -632,7 +684,8 @@ class Indexer:
                 raise _ChainMovedError(f"another indexer caught up {contract.address}")
             stored = self._apply(session, [contract], logs, start)
             self._set_cursor(session, contract.address, end)
-        return stored
+        self._announce([contract], stored)
+        return len(stored)
 
     # ------------------------------------------------------------------------------------- reorganisations
 

@@ -539,6 +539,103 @@ def investor_holdings(
     )
 
 
+def wallet_holdings(session: Session, *, chain: str, wallet: str) -> list[Position]:
+    """What ``wallet`` holds now in every catalogued asset of ``chain``, by asset id (positive balances).
+
+    Raises:
+        InvalidInputError: ``wallet`` is not an address.
+    """
+    if not isinstance(wallet, str) or not is_address(wallet):
+        raise InvalidInputError("wallet", f"expected an address; got {wallet!r}")
+    address = to_checksum_address(wallet)
+    rows = list(
+        session.scalars(
+            select(Holding)
+            .where(Holding.wallet == address, Holding.block_to == FOREVER, Holding.balance_raw > 0)
+            .order_by(Holding.asset_id)
+        )
+    )
+    assets = {asset_id: get_asset(session, asset_id) for asset_id in {h.asset_id for h in rows}}
+    scales = _scales(session, list(assets))
+    return [
+        Position(
+            asset_id=h.asset_id,
+            chain=assets[h.asset_id].chain,
+            symbol=assets[h.asset_id].symbol,
+            wallet=h.wallet,
+            balance=h.balance_raw // scales.get(h.asset_id, 1),
+            balance_raw=h.balance_raw,
+            frozen=h.frozen_raw // scales.get(h.asset_id, 1),
+            account_frozen=h.account_frozen,
+        )
+        for h in rows
+        if assets[h.asset_id].chain == chain
+    ]
+
+
+@dataclass(frozen=True)
+class FreezesPage:
+    """A page of an asset's frozen accounts (whole or in part) at the index's head, by wallet."""
+
+    asset: AssetRecord
+    block: BlockRef
+    entries: list[Position]
+    next_cursor: str | None
+
+
+def freezes(session: Session, asset_id: str, *, limit: int = 100, cursor: str | None = None) -> FreezesPage:
+    """The wallets of ``asset_id`` frozen whole or holding frozen tokens, now (the index's head), by wallet.
+
+    Raises:
+        UnknownAssetError, InvalidInputError, InvalidCursorError, BlockNotIndexedError.
+    """
+    asset = get_asset(session, asset_id)
+    _limit(limit)
+    query = select(Holding).where(
+        Holding.asset_id == asset_id,
+        Holding.block_to == FOREVER,
+        or_(Holding.account_frozen.is_(True), Holding.frozen_raw > 0),
+    )
+    if cursor is not None:
+        payload = _decode_cursor(cursor, "freezes", asset_id)
+        try:
+            query = query.where(Holding.wallet > str(payload["p"][0]))
+        except IndexError as exc:
+            raise InvalidCursorError("the cursor's position is damaged; pass next_cursor as it was") from exc
+    head = index_head(session, asset.chain)
+    rows = list(session.scalars(query.order_by(Holding.wallet).limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    scale = _scales(session, [asset_id]).get(asset_id, 1)
+    entries = [
+        Position(
+            asset_id=asset_id,
+            chain=asset.chain,
+            symbol=asset.symbol,
+            wallet=h.wallet,
+            balance=h.balance_raw // scale,
+            balance_raw=h.balance_raw,
+            frozen=h.frozen_raw // scale,
+            account_frozen=h.account_frozen,
+        )
+        for h in page
+    ]
+    return FreezesPage(
+        asset=asset,
+        block=head,
+        entries=entries,
+        next_cursor=_encode_cursor("freezes", asset_id, [page[-1].wallet]) if more and page else None,
+    )
+
+
+def _scales(session: Session, asset_ids: Sequence[str]) -> dict[str, int]:
+    return {
+        row.asset_id: row.scale
+        for row in session.scalars(
+            select(AssetState).where(AssetState.asset_id.in_(list(asset_ids)), AssetState.block_to == FOREVER)
+        )
+    }
+
+
 # ---------------------------------------------------------------------------------------------- events
 
 

@@ -36,7 +36,7 @@ from registry.context import ChainAccess, ServiceContext, check_address
 from registry.custody.batches import BatchEntry
 from registry.custody.transactions import PreparedTransaction, TxOutcome
 from registry.dryrun import CallFailure, dry_run
-from registry.errors import InvalidInputError, KycRegistrationError
+from registry.errors import InvalidInputError, KycRegistrationError, UnknownInvestorError
 from registry.investors.registries import IdentityRegistries
 from registry.roles import require_role, role_id
 
@@ -176,16 +176,26 @@ class InvestorService:
         _access, registry = self._registry(chain)
         return int(registry.functions.investorOf(check_address(wallet, "wallet")).call())
 
+    def investor_count(self, chain: str) -> int:
+        """How many investors ``chain``'s identity registry has registered (ids 1 to that number); 0 when
+        the chain has no registry yet."""
+        access = self._ctx.chain(chain)
+        address = self.registries.address(access.name)
+        if address is None:
+            return 0
+        return int(access.contract("IdentityRegistry", address).functions.investorCount().call())
+
     def investor(self, chain: str, investor_id: int) -> InvestorRecord:
         """Investor ``investor_id`` of ``chain``'s registry.
 
         Raises:
-            InvalidInputError: no such investor.
+            UnknownInvestorError: no such investor (an `InvalidInputError` naming ``investor_id``).
+            InvalidInputError: not an investor id.
         """
         access, registry = self._registry(chain)
         ident = _investor_id(investor_id)
         if ident > int(registry.functions.investorCount().call()):
-            raise InvalidInputError(
+            raise UnknownInvestorError(
                 "investor_id", f"the {access.name} chain's registry has no investor {ident}"
             )
         country, attributes, expiry, revoked, wallets = registry.functions.investor(ident).call()

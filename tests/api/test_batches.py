@@ -177,13 +177,22 @@ def test_an_investor_transfers_to_many_and_a_kyc_provider_onboards(api: Api, bon
     provider = api.registry.keys.create(f"api batch provider {next(_n)}", chains=["permissioned"]).address
     provider_token, _ = api.key("kyc-provider", addresses=(provider,))
     fresh = _wallets(api, 2)
-    body = {"chain": "permissioned", "investors": [{"wallet": w, "country": 276} for w in fresh]}
+    body = {"chain": "permissioned", "investors": [{"wallet": w, "country": "DE"} for w in fresh]}
     lacking = api.call("POST", "/investors/batch", token=provider_token, json=body)
     assert problem(lacking, 403, "chain-role-missing")["chain_role"] == "kyc-provider"
     api.registry.investors.grant_kyc_provider("permissioned", provider)
     done = api.call("POST", "/investors/batch", token=provider_token, json=body)
     assert done.status_code == 200, done.text
-    assert all(api.registry.investors.investor_of("permissioned", w) for w in fresh)
+    ids = [item["investor_id"] for item in done.json()["items"]]
+    assert [api.registry.investors.investor_of("permissioned", w) for w in fresh] == ids
+    assert all(api.registry.investors.investor("permissioned", i).country == 276 for i in ids)  # DE
+    unknown = api.call(
+        "POST",
+        "/investors/batch",
+        "admin",
+        json={"chain": "permissioned", "investors": [{"wallet": _wallets(api, 1)[0], "country": "XX"}]},
+    )
+    assert problem(unknown, 422, "invalid-input")["field"] == "investors[0].country"
     problem(api.call("GET", f"/batches/{done.json()['batch_id']}", "issuer"), 404, "not-found")
     assert (
         api.call("GET", f"/batches/{done.json()['batch_id']}", token=provider_token).json()["state"] == "done"

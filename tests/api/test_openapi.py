@@ -82,6 +82,10 @@ def test_the_app_keeps_to_its_document(sqlite_api: Api) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) == sum(len(item) for item in sqlite_api.app.openapi()["paths"].values())
     for operation in operations:
+        if operation.path == "/events":
+            # An endless stream: the in-process client cannot end it. tests/api/test_events.py checks
+            # the stream against a real server, its refusals (422, 401) here-less too.
+            continue
 
         @given(case=operation.as_strategy())
         @settings(

@@ -4,6 +4,7 @@ and `registry keys reset-admin` replacing a lost admin key."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import httpx2
 
 ENV_KEEP = ("PATH", "HOME", "LANG", "ETH_HASH_BACKEND")
 
@@ -100,3 +103,22 @@ def test_serve_prints_a_bootstrap_key_once_stops_cleanly_and_a_lost_key_is_repla
         assert new is not None and "revoked 1 admin key" in reset.stdout
         assert _get(f"{url}/keys/me", key) == 401
         assert _get(f"{url}/keys/me", new) == 200
+
+
+def test_an_open_event_stream_ends_cleanly_when_the_server_stops(tmp_path: Path) -> None:
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(httpx2.Client(timeout=60))
+        with serving(tmp_path / "data") as (url, lines):
+            key = _admin_key(lines)
+            response = stack.enter_context(
+                client.stream("GET", f"{url}/events", headers={"Authorization": f"Bearer {key}"})
+            )
+            assert response.status_code == 200
+            events = response.iter_lines()
+            assert next(events) == ": stream open"
+        # The server stopped (SIGTERM, exit status 0, "stopped": checked by serving): the stream was ended
+        # by the server, not cut, so the client reads its end without a protocol error.
+        rest = list(events)
+        assert all(
+            line == "" or line.startswith(":") or line.startswith(("event:", "data:", "id:")) for line in rest
+        )

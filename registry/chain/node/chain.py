@@ -66,8 +66,10 @@ from registry.chain.errors import (
     InvalidBlockError,
     InvalidTransactionError,
     NonceError,
+    SenderNotPermittedError,
+    TransactionExcludedError,
 )
-from registry.chain.events import ChainEvent, ChainListener, NewBlock, Subscribers
+from registry.chain.events import ChainEvent, ChainListener, NewBlock, Refusal, Subscribers
 from registry.chain.node.builder import BlockOutcome, OpenBlock, VMStateView, execute_block
 from registry.chain.node.calls import AccessList, Calls, StateOverrides
 from registry.chain.node.gas import data_floor_gas, intrinsic_gas
@@ -185,6 +187,7 @@ class EmbeddedChain:
         self._recent_txs: OrderedDict[bytes, tuple[BlockHeaderAPI, int]] = OrderedDict()
         self._subscribers = Subscribers()
         self._submission_watchers: tuple[Callable[[bytes], None], ...] = ()
+        self._refusal_watchers: tuple[Callable[[Refusal], None], ...] = ()
         self._folder_lock: FolderLock | None = None
         self._head_cache: tuple[bytes, BlockHeaderAPI, StateAPI, int] | None = None
         # One VM class serves the whole chain (Prague from genesis), hence one transaction codec.
@@ -630,6 +633,30 @@ class EmbeddedChain:
 
         return stop
 
+    def watch_refusals(self, watcher: Callable[[Refusal], None]) -> Callable[[], None]:
+        """Call ``watcher`` with every `Refusal` from now on: a sender the mode refuses, or a transaction a
+        rollback excluded, at submission or at a gas estimate (how a wallet or custody asks first).
+
+        It runs on the refused caller's thread, outside the chain's locks, and must be quick. Returns the
+        function that stops the watching.
+        """
+        with self.lock:
+            self._refusal_watchers = (*self._refusal_watchers, watcher)
+
+        def stop() -> None:
+            with self.lock:
+                self._refusal_watchers = tuple(w for w in self._refusal_watchers if w is not watcher)
+
+        return stop
+
+    def _tell_refusal(self, refusal: Refusal) -> None:
+        for watcher in self._refusal_watchers:
+            try:
+                watcher(refusal)
+            except Exception:
+                # A broken watcher must not change what the refused caller is told.
+                logger.exception("refusal watcher %r failed", watcher)
+
     def nonce(self, address: bytes, *, pending: bool = False) -> int:
         """The account nonce at the head; with ``pending``, counting its ready pooled transactions."""
         with self.lock:
@@ -718,10 +745,14 @@ class EmbeddedChain:
         Raises:
             SenderNotPermittedError (from the mode), RevertError, ExecutionFailedError.
         """
-        with self.lock:
-            if bytes(sender) != bytes(ZERO_ADDRESS):
-                self.mode.check_sender(bytes(sender), self.next_block_view())
-            return self._calls.estimate_gas(tx, sender, header or self.head(), overrides)
+        try:
+            with self.lock:
+                if bytes(sender) != bytes(ZERO_ADDRESS):
+                    self.mode.check_sender(bytes(sender), self.next_block_view())
+                return self._calls.estimate_gas(tx, sender, header or self.head(), overrides)
+        except SenderNotPermittedError as exc:
+            self._tell_refusal(Refusal(bytes(sender), None, exc))
+            raise
 
     def create_access_list(
         self, tx: SignedTransactionAPI | Any, sender: bytes, header: BlockHeaderAPI | None = None
@@ -819,19 +850,24 @@ class EmbeddedChain:
             InvalidTransactionError, NonceError, InsufficientFundsError, FeeTooLowError,
             SenderNotPermittedError (from the mode): the transaction is refused.
         """
-        with self._changed:
-            self._ensure_open()
-            _head_hash, head, state, base_fee = self._head()
-            self._check_transaction(tx, head, state, base_fee)
-            self._pool.add(tx, int(state.get_nonce(tx.sender)))
-            self._failed.pop(tx.hash, None)
-            for watcher in self._submission_watchers:
-                watcher(bytes(tx.hash))
-            if self.sealing == "background":
-                self._arrivals += 1
-                self._note_arrival(time.monotonic())
-                self._work = True
-                self._wakeup.notify_all()
+        try:
+            with self._changed:
+                self._ensure_open()
+                _head_hash, head, state, base_fee = self._head()
+                self._check_transaction(tx, head, state, base_fee)
+                self._pool.add(tx, int(state.get_nonce(tx.sender)))
+                self._failed.pop(tx.hash, None)
+                for watcher in self._submission_watchers:
+                    watcher(bytes(tx.hash))
+                if self.sealing == "background":
+                    self._arrivals += 1
+                    self._note_arrival(time.monotonic())
+                    self._work = True
+                    self._wakeup.notify_all()
+        except (SenderNotPermittedError, TransactionExcludedError) as exc:
+            # Told outside the chain's lock: a watcher may take its time without holding the chain.
+            self._tell_refusal(Refusal(bytes(tx.sender), bytes(tx.hash), exc))
+            raise
         if self.sealing == "instant":
             # Sealed outside the chain lock: sealing takes the build lock first (lock order).
             self._seal_from_pool()
