@@ -35,6 +35,7 @@ from api.errors import PROBLEM_JSON, problem_body, problem_response
 from api.routers import (
     asset_events,
     assets,
+    batches,
     chains,
     compliance,
     corporate_actions,
@@ -49,6 +50,7 @@ from api.routers import (
     keys,
     meta,
     transactions,
+    transfers,
 )
 from api.schemas.common import Problem
 from api.security import RoleGate
@@ -100,6 +102,8 @@ ROUTERS: Final[tuple[ModuleType, ...]] = (
     keys,
     chains,
     assets,
+    transfers,
+    batches,
     coupons,
     dividends,
     corporate_actions,

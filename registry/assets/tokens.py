@@ -8,8 +8,9 @@ Each operation has two forms:
 - ``<op>(...) -> TxOutcome``: the same, sent with custody's key for ``sender`` and mined.
 
 ``sender`` is always explicit: it is the key acting (the issuer, an agent holding the role, a holder).
-Before a mint or a transfer is sent the token is asked which rules it would break
-(``transferViolations``); a refusal names every one (`ComplianceRefusedError`) and nothing is sent.
+Before a mint or a transfer is sent its gas is estimated; when the estimate shows it would fail, the
+token is asked which rules it would break (``transferViolations``, `precheck.gas_or_refuse`): a refusal
+names every one (`ComplianceRefusedError`) and nothing is sent.
 A sender without the role gets `RoleMissingError` before anything is sent.
 
 Batch mints and batch transfers are chunked to fit the block gas limit, checked chunk by chunk before
@@ -29,6 +30,7 @@ from web3.contract import Contract
 from registry.assets import precheck
 from registry.bulk.report import BatchReport
 from registry.bulk.runner import BulkProgress, Diagnose, Failed
+from registry.calldata import encode_call
 from registry.compliance import Violation, explain_one
 from registry.context import ZERO_ADDRESS, ServiceContext, check_address, check_amount
 from registry.custody.batches import BatchEntry
@@ -64,7 +66,7 @@ class Call:
             chain=asset.chain,  # type: ignore[arg-type]
             sender=sender,  # type: ignore[arg-type]
             to=contract.address,
-            data=contract.encode_abi(self.function, self.args),
+            data=encode_call(contract, self.function, self.args),
             description=f"{self.what} ({asset.symbol}, {asset.asset_id})",
         )
 
@@ -138,8 +140,16 @@ class TokenService:
         tx = self._prepare_on(
             asset, token, sender, "supply", Call("mint", [receiver, value], f"mint {value} to {receiver}")
         )
-        precheck.check_mint(token, asset, receiver, value, tx.description)
-        return tx
+        return precheck.gas_or_refuse(
+            self._ctx.chain(asset.chain).sender,
+            token,
+            asset,
+            tx,
+            source=ZERO_ADDRESS,
+            to=receiver,
+            amount=value,
+            rules=precheck.MINT_RULES,
+        )
 
     def mint(self, asset_id: str, to: str, amount: int, *, sender: str) -> TxOutcome:
         """`prepare_mint`, sent."""
@@ -176,8 +186,16 @@ class TokenService:
             None,
             Call("transfer(address,uint256)", [receiver, value], f"transfer {value} to {receiver}"),
         )
-        precheck.check_transfer(token, asset, tx.sender, receiver, value, description=tx.description)
-        return tx
+        return precheck.gas_or_refuse(
+            self._ctx.chain(asset.chain).sender,
+            token,
+            asset,
+            tx,
+            source=tx.sender,
+            to=receiver,
+            amount=value,
+            rules=None,
+        )
 
     def transfer(self, asset_id: str, to: str, amount: int, *, sender: str) -> TxOutcome:
         """`prepare_transfer`, sent."""

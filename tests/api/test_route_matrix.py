@@ -22,6 +22,9 @@ EVERY: Final = frozenset(ROLES)
 ADMIN: Final = frozenset({"admin"})
 ISSUERS: Final = frozenset({"admin", "issuer"})
 SIGNERS: Final = EVERY - {"auditor"}
+BURNERS: Final = frozenset({"admin", "issuer", "agent"})
+HOLDERS: Final = frozenset({"admin", "investor"})
+KYC: Final = frozenset({"admin", "kyc-provider"})
 GOVERNORS: Final = frozenset({"admin", "validator"})
 CLAIMERS: Final = frozenset({"admin", "issuer", "investor"})
 HOLDERS: Final = frozenset({"admin", "investor"})
@@ -74,6 +77,16 @@ MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("POST", "/assets/{asset_id}/redemption/sweep/prepare"): ISSUERS,
     ("GET", "/assets/{asset_id}/events"): EVERY,
     ("POST", "/transactions"): SIGNERS,
+    ("POST", "/assets/{asset_id}/mint"): ISSUERS,
+    ("POST", "/assets/{asset_id}/mint/prepare"): ISSUERS,
+    ("POST", "/assets/{asset_id}/burn"): BURNERS,
+    ("POST", "/assets/{asset_id}/burn/prepare"): BURNERS,
+    ("POST", "/assets/{asset_id}/transfers"): HOLDERS,
+    ("POST", "/assets/{asset_id}/transfers/prepare"): HOLDERS,
+    ("POST", "/investors/batch"): KYC,
+    ("POST", "/assets/{asset_id}/mint/batch"): ISSUERS,
+    ("POST", "/assets/{asset_id}/transfers/batch"): HOLDERS,
+    ("GET", "/batches/{batch_id}"): EVERY,
     ("GET", "/chains/{chain}/validators"): EVERY,
     ("GET", "/chains/{chain}/frozen"): EVERY,
     ("GET", "/chains/{chain}/votes"): EVERY,
@@ -129,6 +142,7 @@ PLACEHOLDERS: Final = {
     "chain": "permissioned",
     "number": "999999999",
     "slug": "no-such-problem",
+    "batch_id": "api-nobody-0",
     "vote_id": "0x" + "00" * 32,
     "id": "0x" + "00" * 32,
     "period_id": "0",
