@@ -226,7 +226,7 @@ def batch_mint(
 @router.post(
     "/assets/{asset_id}/transfers/batch",
     response_model=BatchPublic,
-    dependencies=[allow("admin", "investor")],
+    dependencies=[allow("admin", "issuer", "investor")],
     summary="Transfer to many wallets",
     description="Transfers from the sender's wallet (one of an investor key's wallets; an admin names any "
     "wallet custody holds) to every wallet of `items`, in as few transactions as fit the blocks "

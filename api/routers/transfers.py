@@ -29,7 +29,7 @@ from api.scope import await_index
 from api.security import allow
 from registry.access.keys import Role
 from registry.access.prepared import Prepared
-from registry.custody.transactions import TxOutcome
+from registry.custody.transactions import PreparedTransaction, TxOutcome
 from registry.runtime import Registry
 
 TAG = {
@@ -51,11 +51,34 @@ TRANSFER = "transfers.transfer"
 
 _SUPPLY: Final[tuple[Role, ...]] = ("admin", "issuer")
 _BURNERS: Final[tuple[Role, ...]] = ("admin", "issuer", "agent")
-_HOLDERS: Final[tuple[Role, ...]] = ("admin", "investor")
+_HOLDERS: Final[tuple[Role, ...]] = ("admin", "issuer", "investor")
+"""Who moves tokens it holds: an investor key from its wallets, an issuer key from its own addresses (the
+cash it minted itself, say), an admin as any address custody holds."""
 
 
 def _amount(registry: Registry, asset_id: str, text: str, field: str = "amount") -> int:
     return parse_amount(text, registry.asset(asset_id).decimals, field)
+
+
+def _is_cash(registry: Registry, asset_id: str) -> bool:
+    """Cash tokens are plain ERC-20s: their own service mints and moves them (no compliance rules)."""
+    return registry.asset(asset_id).kind == "cash"
+
+
+def _prepare_mint(
+    registry: Registry, asset_id: str, to: str, amount: int, sender: str
+) -> PreparedTransaction:
+    if _is_cash(registry, asset_id):
+        return registry.cash.prepare_mint(asset_id, to, amount, sender=sender)
+    return registry.tokens.prepare_mint(asset_id, to, amount, sender=sender)
+
+
+def _prepare_transfer(
+    registry: Registry, asset_id: str, to: str, amount: int, sender: str
+) -> PreparedTransaction:
+    if _is_cash(registry, asset_id):
+        return registry.cash.prepare_transfer(asset_id, to, amount, sender=sender)
+    return registry.tokens.prepare_transfer(asset_id, to, amount, sender=sender)
 
 
 def _supply_change(
@@ -136,7 +159,11 @@ def mint(
         caller.require_asset(registry, asset_id)
         sender = caller.sender(body.sender)
         amount = _amount(registry, asset_id, body.amount)
-        outcome = registry.tokens.mint(asset_id, body.to, amount, sender=sender)
+        outcome = (
+            registry.cash.mint(asset_id, body.to, amount, sender=sender)
+            if _is_cash(registry, asset_id)
+            else registry.tokens.mint(asset_id, body.to, amount, sender=sender)
+        )
         await_index(registry, outcome)
         return _supply_change(registry, asset_id, body.to, amount, outcome)
 
@@ -158,7 +185,7 @@ def prepare_mint(
     caller.require_asset(registry, asset_id)
     sender = caller.sender(body.sender)
     amount = _amount(registry, asset_id, body.amount)
-    tx = registry.tokens.prepare_mint(asset_id, body.to, amount, sender=sender)
+    tx = _prepare_mint(registry, asset_id, body.to, amount, sender)
     context = {"asset_id": registry.asset(asset_id).asset_id, "account": body.to, "amount": str(amount)}
     return prepare(registry, caller, MINT, tx, now=now, context=context)
 
@@ -240,7 +267,11 @@ def transfer(
     def work() -> TransferPublic:
         sender = caller.sender(body.sender)
         amount = _amount(registry, asset_id, body.amount)
-        outcome = registry.tokens.transfer(asset_id, body.to, amount, sender=sender)
+        outcome = (
+            registry.cash.transfer(asset_id, body.to, amount, sender=sender)
+            if _is_cash(registry, asset_id)
+            else registry.tokens.transfer(asset_id, body.to, amount, sender=sender)
+        )
         await_index(registry, outcome)
         return _transfer(registry, asset_id, sender, body.to, amount, outcome=outcome)
 
@@ -261,6 +292,6 @@ def prepare_transfer(
     """Prepare a transfer."""
     sender = caller.sender(body.sender)
     amount = _amount(registry, asset_id, body.amount)
-    tx = registry.tokens.prepare_transfer(asset_id, body.to, amount, sender=sender)
+    tx = _prepare_transfer(registry, asset_id, body.to, amount, sender)
     context = {"asset_id": registry.asset(asset_id).asset_id, "to": body.to, "amount": str(amount)}
     return prepare(registry, caller, TRANSFER, tx, now=now, context=context)

@@ -27,7 +27,6 @@ HOLDERS: Final = frozenset({"admin", "investor"})
 KYC: Final = frozenset({"admin", "kyc-provider"})
 GOVERNORS: Final = frozenset({"admin", "validator"})
 CLAIMERS: Final = frozenset({"admin", "issuer", "investor"})
-HOLDERS: Final = frozenset({"admin", "investor"})
 ONBOARDING: Final = frozenset({"admin", "kyc-provider"})
 ENFORCERS: Final = frozenset({"admin", "issuer", "agent"})
 
@@ -81,11 +80,11 @@ MATRIX: Final[dict[tuple[str, str], frozenset[str] | None]] = {
     ("POST", "/assets/{asset_id}/mint/prepare"): ISSUERS,
     ("POST", "/assets/{asset_id}/burn"): BURNERS,
     ("POST", "/assets/{asset_id}/burn/prepare"): BURNERS,
-    ("POST", "/assets/{asset_id}/transfers"): HOLDERS,
-    ("POST", "/assets/{asset_id}/transfers/prepare"): HOLDERS,
+    ("POST", "/assets/{asset_id}/transfers"): CLAIMERS,
+    ("POST", "/assets/{asset_id}/transfers/prepare"): CLAIMERS,
     ("POST", "/investors/batch"): KYC,
     ("POST", "/assets/{asset_id}/mint/batch"): ISSUERS,
-    ("POST", "/assets/{asset_id}/transfers/batch"): HOLDERS,
+    ("POST", "/assets/{asset_id}/transfers/batch"): CLAIMERS,
     ("GET", "/batches/{batch_id}"): EVERY,
     ("GET", "/chains/{chain}/validators"): EVERY,
     ("GET", "/chains/{chain}/frozen"): EVERY,

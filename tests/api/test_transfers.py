@@ -274,3 +274,20 @@ def test_mint_and_burn_prepared_for_the_issuer(api: Api, bond: Bond) -> None:
         assert sent.json()["account"] == first and sent.json()["transaction"]["sender"] == api.issuer
         held += change
     assert _balance(api, bond, first) == held
+
+
+def test_an_issuer_moves_the_cash_it_minted_itself_and_nobody_elses(api: Api, bond: Bond) -> None:
+    cash = cash_for(api, "permissioned")
+    first, second = bond.holders
+    minted = api.call("POST", f"/assets/{cash}/mint", "issuer", json={"to": api.issuer, "amount": "50"})
+    assert minted.status_code == 200, minted.text
+    paid = api.call("POST", f"/assets/{cash}/transfers", "issuer", json={"to": first, "amount": "20"})
+    assert paid.status_code == 200, paid.text
+    assert api.registry.cash.balance_of(cash, first) == 20 * 10**6
+    assert api.registry.cash.balance_of(cash, api.issuer) == 30 * 10**6
+    # Its key acts only as its own addresses: a holder's wallet is not one of them.
+    refused = api.call(
+        "POST", f"/assets/{cash}/transfers", "issuer", json={"to": second, "amount": "1", "sender": first}
+    )
+    assert problem(refused, 403, "scope-forbidden")["field"] == "sender"
+    assert api.registry.cash.balance_of(cash, first) == 20 * 10**6
