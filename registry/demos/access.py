@@ -22,17 +22,16 @@ PRICE = 1_000 * USD
 
 def run(demo: Demo) -> None:
     """Run the scenario (see the module docstring)."""
-    cells: dict[str, dict[str, str]] = {}
-    for chain in ("permissioned", "permissionless"):
-        cells[chain] = _on(demo, chain)
-    demo.report.columns = ["", "permissioned", "permissionless"]
-    for label, key in (
-        ("American investor (blocked country)", "american"),
-        ("wallet nobody checked", "unchecked"),
-        ("onboarding: steps", "onboarding steps"),
-        ("onboarding: gas", "onboarding gas"),
-    ):
-        demo.report.row(label, cells["permissioned"][key], cells["permissionless"][key])
+    demo.side_by_side(
+        _on,
+        [
+            ("permissioned", "permissionless"),
+            ("American investor (blocked country)", "american"),
+            ("wallet nobody checked", "unchecked"),
+            ("onboarding: steps", "onboarding steps"),
+            ("onboarding: gas", "onboarding gas"),
+        ],
+    )
 
 
 def _on(demo: Demo, chain: str) -> dict[str, str]:

@@ -89,6 +89,16 @@ class Demo:
 
     # -- the log -----------------------------------------------------------------------------------
 
+    def side_by_side(
+        self, column: Callable[[Demo, str], dict[str, str]], rows: Sequence[tuple[str, str]]
+    ) -> None:
+        """Run ``column(demo, chain)`` on each chain in turn (it returns the cells of that chain's column by
+        key), then write the result table: one row per ``(label, key)``, one column per chain."""
+        cells = {chain: column(self, chain) for chain in CHAIN_NAMES}
+        self.report.columns = ["", *CHAIN_NAMES]
+        for label, key in rows:
+            self.report.row(label, *(cells[chain][key] for chain in CHAIN_NAMES))
+
     def step(self, chain: str, step: str, status: StepStatus, detail: str) -> None:
         """Record a step and tell the progress callback."""
         self.report.step(chain, step, status, detail)

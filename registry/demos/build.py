@@ -22,15 +22,15 @@ PRICE = 1_000 * USD
 
 def run(demo: Demo) -> None:
     """Run the scenario (see the module docstring)."""
-    cells: dict[str, dict[str, str]] = {}
-    for chain in ("permissioned", "permissionless"):
-        cells[chain] = _on(demo, chain)
-    p, o = cells["permissioned"], cells["permissionless"]
-    demo.report.columns = ["", "permissioned", "permissionless"]
-    demo.report.row("deploying the outsider's contract", p["deploy"], o["deploy"])
-    demo.report.row("the contract holding bonds", p["hold"], o["hold"])
-    demo.report.row("KYC registrations needed", p["steps"], o["steps"])
-    demo.report.row("traded through it", p["traded"], o["traded"])
+    demo.side_by_side(
+        _on,
+        [
+            ("deploying the outsider's contract", "deploy"),
+            ("the contract holding bonds", "hold"),
+            ("KYC registrations needed", "steps"),
+            ("traded through it", "traded"),
+        ],
+    )
 
 
 def _on(demo: Demo, chain: str) -> dict[str, str]:

@@ -25,15 +25,15 @@ SOLD = 10
 
 def run(demo: Demo) -> None:
     """Run the scenario (see the module docstring)."""
-    cells: dict[str, dict[str, str]] = {}
-    for chain in ("permissioned", "permissionless"):
-        cells[chain] = _on(demo, chain)
-    p, o = cells["permissioned"], cells["permissionless"]
-    demo.report.columns = ["", "permissioned", "permissionless"]
-    demo.report.row("the lawful trade", p["trade"], o["trade"])
-    demo.report.row("the investor's transactions", p["investor"], o["investor"])
-    demo.report.row("the issuer alone (token-level freeze)", p["issuer"], o["issuer"])
-    demo.report.row("who decided", p["quorum"], o["quorum"])
+    demo.side_by_side(
+        _on,
+        [
+            ("the lawful trade", "trade"),
+            ("the investor's transactions", "investor"),
+            ("the issuer alone (token-level freeze)", "issuer"),
+            ("who decided", "quorum"),
+        ],
+    )
 
 
 def _on(demo: Demo, chain: str) -> dict[str, str]:

@@ -33,17 +33,17 @@ LATENCY_SAMPLES = 5
 
 def run(demo: Demo) -> None:
     """Run the scenario (see the module docstring)."""
-    cells: dict[str, dict[str, str]] = {}
-    for chain in ("permissioned", "permissionless"):
-        cells[chain] = _on(demo, chain)
-    p, o = cells["permissioned"], cells["permissionless"]
-    demo.report.columns = ["", "permissioned", "permissionless"]
-    demo.report.row("transfers per second (this machine)", p["tps"], o["tps"])
-    demo.report.row("gas per transfer, kyc mode", p["kyc"], o["kyc"])
-    demo.report.row("gas per transfer, open mode", p["open"], o["open"])
-    demo.report.row("time to a sealed block", p["sealed"], o["sealed"])
-    demo.report.row("time to finality", p["final"], o["final"])
-    demo.report.row("onboarding an investor", p["onboarding"], o["onboarding"])
+    demo.side_by_side(
+        _on,
+        [
+            ("transfers per second (this machine)", "tps"),
+            ("gas per transfer, kyc mode", "kyc"),
+            ("gas per transfer, open mode", "open"),
+            ("time to a sealed block", "sealed"),
+            ("time to finality", "final"),
+            ("onboarding an investor", "onboarding"),
+        ],
+    )
 
 
 def _on(demo: Demo, chain: str) -> dict[str, str]:

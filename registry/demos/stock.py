@@ -28,17 +28,17 @@ DIVIDEND = 10_000 * USD
 
 def run(demo: Demo) -> None:
     """Run the scenario (see the module docstring)."""
-    cells: dict[str, dict[str, str]] = {}
-    for chain in ("permissioned", "permissionless"):
-        cells[chain] = _on(demo, chain)
-    p, o = cells["permissioned"], cells["permissionless"]
-    demo.report.columns = ["", "permissioned", "permissionless"]
-    demo.report.row("cap table before", p["before"], o["before"])
-    demo.report.row("dividend to alice (half the shares)", p["dividend"], o["dividend"])
-    demo.report.row("cap table after the 2-for-1 split", p["after"], o["after"])
-    demo.report.row("a sale during the 30-day lock-up", p["lockup"], o["lockup"])
-    demo.report.row("an American investor buys", p["country"], o["country"])
-    demo.report.row("cap table at the end", p["final"], o["final"])
+    demo.side_by_side(
+        _on,
+        [
+            ("cap table before", "before"),
+            ("dividend to alice (half the shares)", "dividend"),
+            ("cap table after the 2-for-1 split", "after"),
+            ("a sale during the 30-day lock-up", "lockup"),
+            ("an American investor buys", "country"),
+            ("cap table at the end", "final"),
+        ],
+    )
 
 
 def _investor(demo: Demo, chain: str, name: str, country: int) -> str:
