@@ -25,7 +25,6 @@ def run(demo: Demo) -> None:
     demo.side_by_side(
         _on,
         [
-            ("permissioned", "permissionless"),
             ("American investor (blocked country)", "american"),
             ("wallet nobody checked", "unchecked"),
             ("onboarding: steps", "onboarding steps"),
