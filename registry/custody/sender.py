@@ -30,6 +30,7 @@ transaction counted in the chain's pending nonce, so nothing collides with it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,9 @@ DEFAULT_TIMEOUT = 120.0
 GAS_MARGIN = 0.25
 """Added to a gas estimate: state can change between the estimate and the block (a new holder's
 slot costs more than an existing one's); unused gas is not paid for."""
+
+FEES_MAX_AGE = 1.0
+"""Seconds the fees read from the node serve for further transactions, while no block came (`fees`)."""
 
 POLL_INTERVAL = 0.05
 """Seconds between two receipt requests (the embedded chain itself holds a request until mined)."""
@@ -149,6 +153,7 @@ class TransactionSender:
         on_signed: OnSigned | None = None,
         gas_margin: float = GAS_MARGIN,
         poll_interval: float = POLL_INTERVAL,
+        fees_max_age: float = FEES_MAX_AGE,
     ) -> None:
         if timeout <= 0:
             raise InvalidInputError(
@@ -171,6 +176,11 @@ class TransactionSender:
         self._poll_interval = poll_interval
         self._block_gas_limit: int | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._fees_max_age = fees_max_age
+        self._fees_lock = threading.Lock()
+        self._fees: tuple[int, float, Fees] | None = None
+        """(chain events seen when read, when read, fees): the last fees, while they hold (`fees`)."""
+        self._events_seen = 0
 
     @classmethod
     def for_chain(
@@ -180,9 +190,18 @@ class TransactionSender:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         on_signed: OnSigned | None = None,
+        fees_max_age: float = FEES_MAX_AGE,
     ) -> TransactionSender:
-        """The sender of ``handle``'s chain, following its rollbacks (nonces are read again after one)."""
-        sender = cls(handle.w3, signers, chain=handle.name, timeout=timeout, on_signed=on_signed)
+        """The sender of ``handle``'s chain, following its blocks (fees) and rollbacks (nonces are read
+        again after one)."""
+        sender = cls(
+            handle.w3,
+            signers,
+            chain=handle.name,
+            timeout=timeout,
+            on_signed=on_signed,
+            fees_max_age=fees_max_age,
+        )
         sender._unsubscribe = handle.subscribe(sender.on_chain_event)
         return sender
 
@@ -202,7 +221,11 @@ class TransactionSender:
         return f"TransactionSender({self.chain}, chain id {self.chain_id})"
 
     def on_chain_event(self, event: ChainEvent) -> None:
-        """A chain event: after a rollback every sender's nonce is read from the chain again."""
+        """A chain event: a new block or a rollback ends the fees kept (`fees`); after a rollback every
+        sender's nonce is read from the chain again."""
+        with self._fees_lock:
+            self._events_seen += 1
+            self._fees = None
         if isinstance(event, Rollback):
             logger.info(
                 "the %s chain was rolled back to block %d: nonces will be read from the chain again",
@@ -219,12 +242,34 @@ class TransactionSender:
             self._block_gas_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
         return self._block_gas_limit
 
-    def fees(self) -> Fees:
-        """Fees for a transaction sent now: twice the next block's base fee plus the node's tip."""
+    def fees(self, *, fresh: bool = False) -> Fees:
+        """Fees for a transaction sent now: twice the next block's base fee plus the node's tip.
+
+        A sender following its chain (`for_chain`) reads them once per block: they hold until the chain
+        announces a block or a rollback (at most ``fees_max_age`` seconds, default `FEES_MAX_AGE`, for a
+        node whose blocks are announced late). Each read is two requests that wait for the block being
+        sealed; a burst of transfers would otherwise pay them for every transaction. ``fresh`` reads them
+        again.
+        """
+        now = time.monotonic()
+        with self._fees_lock:
+            seen, kept = self._events_seen, self._fees
+        if (
+            not fresh
+            and kept is not None
+            and self._unsubscribe is not None
+            and kept[0] == seen
+            and now - kept[1] < self._fees_max_age
+        ):
+            return kept[2]
         history = self.w3.eth.fee_history(1, "latest")
         base_fee = int(history["baseFeePerGas"][-1])
         tip = int(self.w3.eth.max_priority_fee)
-        return Fees(max_fee_per_gas=2 * base_fee + tip, max_priority_fee_per_gas=tip)
+        fees = Fees(max_fee_per_gas=2 * base_fee + tip, max_priority_fee_per_gas=tip)
+        with self._fees_lock:
+            if self._events_seen == seen:  # no block came while they were read
+                self._fees = (seen, now, fees)
+        return fees
 
     def estimate(self, tx: PreparedTransaction) -> int:
         """The gas limit to send ``tx`` with: the node's estimate plus `GAS_MARGIN`, at most a block.
@@ -289,7 +334,7 @@ class TransactionSender:
                         slot.refresh(f"the node said: {refusal}")
                         continue
                     if attempt == 1 and "base fee" in lowered:
-                        current_fees = self.fees()
+                        current_fees = self.fees(fresh=True)
                         continue
                     raise self._refused(pending, refusal, "its nonce stays free for the next transaction")
                 slot.commit()

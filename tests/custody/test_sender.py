@@ -18,7 +18,7 @@ from web3.exceptions import Web3RPCError
 
 from registry.chain.consensus.kyc import IDENTITY_REGISTRY_ADDRESS
 from registry.chain.names import ChainName
-from registry.custody import PreparedTransaction, TxOutcome
+from registry.custody import PreparedTransaction, TransactionSender, TxOutcome
 from registry.custody.keystore import Keystore
 from registry.errors import (
     InvalidInputError,
@@ -228,3 +228,32 @@ def test_a_node_s_passing_trouble_while_waiting_is_not_taken_for_a_drop(
     monkeypatch.setattr(target.w3.eth, "get_transaction_receipt", flaky)
     assert target.sender.wait(pending).nonce == pending.nonce
     assert troubles == []
+
+
+def test_fees_are_read_once_per_block(
+    embedded: Callable[..., Target], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A burst of transfers between two blocks asks the node for the fees once; a block ends them.
+    target = embedded("permissionless", sealing="instant")
+    # Kept for an hour at most, so that a slow machine does not end them between two calls.
+    sender = TransactionSender.for_chain(target.handle, target.sender.signers, fees_max_age=3600)
+    reads: list[int] = []
+    fee_history = target.w3.eth.fee_history
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return fee_history(*args, **kwargs)
+
+    monkeypatch.setattr(target.w3.eth, "fee_history", counted)
+    before = sender.fees()
+    assert sender.fees() == before
+    assert len(reads) == 1
+    source, to = target.accounts[:2]
+    sender.send(target.transfer(source, to.address))  # its own block (instant sealing)
+    assert len(reads) == 1  # sent with the fees kept
+    after = sender.fees()
+    assert len(reads) == 2
+    assert after != before  # a nearly empty block lowered the base fee
+    assert sender.fees(fresh=True) == after
+    assert len(reads) == 3
+    sender.close()

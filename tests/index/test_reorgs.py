@@ -256,3 +256,33 @@ def test_the_follower_outlives_a_failed_sync(sqlite_db: Database, permissioned: 
         follower.stop()
     assert failures == ["database went away"]
     assert follower.last_error is None
+
+
+def test_the_mirror_follows_an_intervention_through_its_statuses_across_syncs(
+    db: Database, permissioned: Chain
+) -> None:
+    # The indexer rewrites the mirror only when the desks changed since its last sync: a change must
+    # still reach the index at the next sync, and a sync without one must keep the rows.
+    chain = permissioned
+    a = chain.accounts[1]
+    desk = chain.handle.interventions()
+    indexer = chain.indexer(db)
+
+    def mirrored() -> list[tuple[str, str]]:
+        with db.read() as session:
+            return [(i.kind, i.status) for i in queries.interventions(session, chain.name)]
+
+    indexer.sync()
+    assert mirrored() == []
+    freeze = desk.propose_freeze(a.address, reason="phished")
+    indexer.sync()
+    proposed = [("freeze", str(freeze.to_json()["status"]))]
+    assert mirrored() == proposed
+    for validator in desk.signers_available()[: desk.threshold()]:
+        freeze = desk.sign(freeze.id, validator)
+    executed = [("freeze", str(freeze.to_json()["status"]))]
+    assert executed != proposed
+    indexer.sync()
+    assert mirrored() == executed
+    indexer.sync()
+    assert mirrored() == executed
