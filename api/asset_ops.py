@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from web3.logs import DISCARD
 
 from api.errors import ApiProblemError
-from api.schemas.common import decode_cursor, encode_cursor, parse_amount
+from api.schemas.common import TransactionPublic, decode_cursor, encode_cursor, format_amount, parse_amount
+from api.schemas.distributions import ClaimedPublic, SweptPublic
 from api.security import Principal
 from registry.access.keys import Role
 from registry.custody.transactions import TxOutcome
@@ -180,3 +181,26 @@ def landed(registry: Registry, outcome: TxOutcome) -> None:
         registry.wait_for_index(outcome.chain, outcome.block_number, timeout=INDEX_WAIT_SECONDS)
     except IndexBehindError as exc:
         logger.warning("answering %s before the index holds its block: %s", outcome.hash_hex, exc)
+
+
+def claimed(registry: Registry, asset: AssetRecord, outcome: TxOutcome, name: str) -> ClaimedPublic:
+    """The answer to a claim (coupon or dividend): its ``name`` event read from ``outcome``, once indexed."""
+    args = event(registry, asset, outcome, name)
+    landed(registry, outcome)
+    return ClaimedPublic(
+        holder=to_checksum_address(args["holder"]),
+        payee=to_checksum_address(args["payee"]),
+        amount=format_amount(int(args["amount"]), cash_decimals(registry, asset)),
+        transaction=TransactionPublic.of(outcome),
+    )
+
+
+def swept(registry: Registry, asset: AssetRecord, outcome: TxOutcome, name: str, funder: str) -> SweptPublic:
+    """The answer to a sweep: its ``name`` event (``funder``: the argument naming who gets the cash back)."""
+    args = event(registry, asset, outcome, name)
+    landed(registry, outcome)
+    return SweptPublic(
+        funder=to_checksum_address(args[funder]),
+        amount=format_amount(int(args["amount"]), cash_decimals(registry, asset)),
+        transaction=TransactionPublic.of(outcome),
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 
@@ -14,12 +13,14 @@ from api.asset_ops import (
     ISSUERS,
     SENDING,
     cash_decimals,
+    claimed,
     claimer,
     event,
     landed,
     next_page,
     operated,
     page_position,
+    swept,
 )
 from api.deps import ClockDep, IdempotencyDep, PageDep, PrincipalDep, RegistryDep
 from api.prepared import operation, prepare
@@ -94,26 +95,11 @@ def _funded(
 
 
 def _claimed(registry: Registry, asset_id: str, outcome: TxOutcome) -> ClaimedPublic:
-    asset = _bond(registry, asset_id)
-    args = event(registry, asset, outcome, "CouponClaimed")
-    landed(registry, outcome)
-    return ClaimedPublic(
-        holder=to_checksum_address(args["holder"]),
-        payee=to_checksum_address(args["payee"]),
-        amount=format_amount(int(args["amount"]), cash_decimals(registry, asset)),
-        transaction=TransactionPublic.of(outcome),
-    )
+    return claimed(registry, _bond(registry, asset_id), outcome, "CouponClaimed")
 
 
 def _swept(registry: Registry, asset_id: str, outcome: TxOutcome) -> SweptPublic:
-    asset = _bond(registry, asset_id)
-    args = event(registry, asset, outcome, "CouponSwept")
-    landed(registry, outcome)
-    return SweptPublic(
-        funder=to_checksum_address(args["funder"]),
-        amount=format_amount(int(args["amount"]), cash_decimals(registry, asset)),
-        transaction=TransactionPublic.of(outcome),
-    )
+    return swept(registry, _bond(registry, asset_id), outcome, "CouponSwept", "funder")
 
 
 @operation(SCHEDULE, CouponScheduledPublic, status_code=201)

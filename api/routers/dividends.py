@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 
@@ -15,12 +14,14 @@ from api.asset_ops import (
     SENDING,
     cash_amount,
     cash_decimals,
+    claimed,
     claimer,
     event,
     landed,
     next_page,
     operated,
     page_position,
+    swept,
 )
 from api.deps import ClockDep, IdempotencyDep, PageDep, PrincipalDep, RegistryDep
 from api.prepared import operation, prepare
@@ -86,26 +87,11 @@ def _declared(
 
 
 def _claimed(registry: Registry, asset_id: str, outcome: TxOutcome) -> ClaimedPublic:
-    asset = _stock(registry, asset_id)
-    args = event(registry, asset, outcome, "DividendClaimed")
-    landed(registry, outcome)
-    return ClaimedPublic(
-        holder=to_checksum_address(args["holder"]),
-        payee=to_checksum_address(args["payee"]),
-        amount=format_amount(int(args["amount"]), cash_decimals(registry, asset)),
-        transaction=TransactionPublic.of(outcome),
-    )
+    return claimed(registry, _stock(registry, asset_id), outcome, "DividendClaimed")
 
 
 def _swept(registry: Registry, asset_id: str, outcome: TxOutcome) -> SweptPublic:
-    asset = _stock(registry, asset_id)
-    args = event(registry, asset, outcome, "DividendSwept")
-    landed(registry, outcome)
-    return SweptPublic(
-        funder=to_checksum_address(args["declarer"]),
-        amount=format_amount(int(args["amount"]), cash_decimals(registry, asset)),
-        transaction=TransactionPublic.of(outcome),
-    )
+    return swept(registry, _stock(registry, asset_id), outcome, "DividendSwept", "declarer")
 
 
 @operation(DECLARE, DividendDeclaredPublic, status_code=201)
