@@ -26,16 +26,24 @@ loses its oldest items (``dropped`` counts them; the ids show the gap), so a sta
 a block back. Ids increase by one per published item, across kinds and chains; every subscriber sees
 them in that order. The last `DEFAULT_REPLAY` items are kept, so a reader that reconnects resumes after
 the last id it saw (``subscribe(after=...)``), or learns how many it missed.
+
+**Ids across restarts.** A registry with a data directory numbers each run of its stream apart: run *n*
+starts at ``n * RUN_SPAN + 1`` (`next_run_first_id` counts the runs in ``activity-run``), so an id of an
+earlier run is always below every id of this one. A reader resuming from an id this run never issued (an
+earlier run, or another server) gets everything this run still keeps and is told so
+(`Subscription.other_run`), instead of waiting silently for the ids to catch up with its own.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from eth_utils.address import to_checksum_address
@@ -66,6 +74,12 @@ DEFAULT_QUEUE: Final = 1_000
 
 DEFAULT_REPLAY: Final = 1_000
 """Items the hub keeps for readers that resume (``after``)."""
+
+RUN_SPAN: Final = 10**12
+"""Ids one run of a registry's stream may use: run *n* starts at ``n * RUN_SPAN + 1``."""
+
+RUN_FILE: Final = "activity-run"
+"""The file in the data directory that counts the runs of the activity stream."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,9 @@ class Subscription:
     """Items lost since the reader last took some (its queue was full, or the replay did not reach back)."""
     closed: bool = False
     """True once closed (by the reader, or by the hub closing)."""
+    other_run: bool = False
+    """The reader resumed from an id this run of the hub never issued (the server restarted since, or it
+    is another server): it was given everything kept from this run."""
 
     def _offer(self, activity: Activity) -> None:
         if not self._filter.matches(activity):
@@ -162,20 +179,28 @@ class Subscription:
 class ActivityHub:
     """Publishes activity to every subscriber (see the module docstring). Thread-safe."""
 
-    def __init__(self, *, queue_size: int = DEFAULT_QUEUE, replay_size: int = DEFAULT_REPLAY) -> None:
-        if queue_size < 1 or replay_size < 0:
-            raise ValueError("queue_size must be at least 1 and replay_size at least 0")
+    def __init__(
+        self, *, queue_size: int = DEFAULT_QUEUE, replay_size: int = DEFAULT_REPLAY, first_id: int = 1
+    ) -> None:
+        if queue_size < 1 or replay_size < 0 or first_id < 1:
+            raise ValueError("queue_size and first_id must be at least 1 and replay_size at least 0")
         self._queue_size = queue_size
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._next_id = 1
+        self._first_id = first_id
+        self._next_id = first_id
         self._replay: deque[Activity] = deque(maxlen=replay_size)
         self._subscribers: list[Subscription] = []
         self._closed = False
 
     @property
+    def first_id(self) -> int:
+        """The id this run's first item has (or will have)."""
+        return self._first_id
+
+    @property
     def last_id(self) -> int:
-        """The id of the newest item (0 before the first)."""
+        """The id of the newest item (``first_id - 1`` before the first)."""
         with self._lock:
             return self._next_id - 1
 
@@ -215,8 +240,11 @@ class ActivityHub:
         """A new subscription to items of ``kinds`` (default all) about ``chain`` (default all).
 
         ``after``: first replay the kept items with a larger id (a reader resuming after the last id it
-        saw); items older than the replay buffer are counted in ``dropped``. ``wake`` is called (on the
-        publishing thread, quickly) whenever an item is queued: an event loop's ``call_soon_threadsafe``.
+        saw); items older than the replay buffer are counted in ``dropped``. An ``after`` this run never
+        issued (below ``first_id - 1``, or beyond the newest id) replays everything kept from this run,
+        counts this run's items no longer kept in ``dropped``, and sets the subscription's ``other_run``.
+        ``wake`` is called (on the publishing thread, quickly) whenever an item is queued: an event loop's
+        ``call_soon_threadsafe``.
 
         Raises:
             ValueError: an unknown kind.
@@ -231,6 +259,9 @@ class ActivityHub:
                 subscription.closed = True
                 return subscription
             if after is not None:
+                if after < self._first_id - 1 or after >= self._next_id:
+                    subscription.other_run = True
+                    after = self._first_id - 1
                 kept = [item for item in self._replay if item.id > after]
                 first_kept = kept[0].id if kept else self._next_id
                 subscription.dropped = max(0, first_kept - after - 1)
@@ -263,6 +294,29 @@ class ActivityHub:
         """The kept items, oldest first."""
         with self._lock:
             return iter(list(self._replay))
+
+
+def next_run_first_id(data_dir: Path) -> int:
+    """Count one more run of the activity stream kept in ``data_dir`` and return its first id.
+
+    The count is written (to a new file, then renamed over the old one) before the run publishes
+    anything, so a run that dies leaves its number used, never reused. A missing or unreadable count
+    starts again at run 1.
+    """
+    path = data_dir / RUN_FILE
+    try:
+        previous = int(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        previous = 0
+    run = max(previous, 0) + 1
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(path.name + ".new")
+    with fresh.open("w", encoding="ascii") as out:
+        out.write(f"{run}\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(fresh, path)
+    return run * RUN_SPAN + 1
 
 
 # ---------------------------------------------------------------------------------------------- data

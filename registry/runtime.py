@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from typing import Any
 
-from registry.activity import ActivityHub, ActivitySources
+from registry.activity import ActivityHub, ActivitySources, next_run_first_id
 from registry.assets.bonds import BondService
 from registry.assets.cash import CashService
 from registry.assets.issuance import Issuer, PreparedIssue
@@ -171,7 +171,8 @@ class Registry:
                 )
                 indexers[handle.name] = Indexer.for_handle(db, handle)
             ctx = ServiceContext(db, accesses, journal, keystore)
-            registry = cls(chosen, db, ctx, indexers, stack)
+            activity = ActivityHub(first_id=next_run_first_id(chosen.data_dir))
+            registry = cls(chosen, db, ctx, indexers, stack, activity=activity)
             for asset in registry.issuer.recover():
                 logger.warning("catalogued %s, whose issue an earlier run did not finish", asset.asset_id)
             if follow:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from web3.exceptions import Web3RPCError
 
-from registry.activity import Activity, ActivityHub, Subscription
+from registry.activity import RUN_FILE, RUN_SPAN, Activity, ActivityHub, Subscription, next_run_first_id
 from registry.errors import SubmissionRejectedError
 from registry.runtime import Registry
 from tests.conftest import derived_keys
@@ -69,6 +69,46 @@ def test_a_reader_resumes_after_the_last_id_it_saw_as_far_as_the_replay_reaches(
     with hub.subscribe(after=2) as far:
         items, dropped = far.take()
         assert [a.id for a in items] == [7, 8, 9, 10] and dropped == 4
+
+
+def test_a_reader_resuming_from_an_id_this_run_never_issued_gets_what_is_kept_and_is_told() -> None:
+    first = 3 * RUN_SPAN + 1
+    hub = ActivityHub(replay_size=4, first_id=first)
+    assert hub.last_id == first - 1
+    for number in range(6):
+        hub.publish("block", {"chain": "permissioned", "number": number})
+    # From the run before (the server restarted), and from beyond the newest id (another server).
+    for after in (2 * RUN_SPAN + 40, first + 500):
+        with hub.subscribe(after=after) as resumed:
+            items, dropped = resumed.take()
+            assert resumed.other_run
+            assert [a.id for a in items] == [first + 2, first + 3, first + 4, first + 5] and dropped == 2
+    # Resuming inside this run is the ordinary case, also from just before its first item.
+    for after, expected in ((first + 3, [first + 4, first + 5]), (first - 1, [first + 2, first + 3])):
+        with hub.subscribe(after=after) as ordinary:
+            assert not ordinary.other_run
+            assert [a.id for a in ordinary.take()[0]][:2] == expected
+
+
+def test_each_run_on_a_data_directory_numbers_its_ids_above_every_earlier_run(tmp_path: Path) -> None:
+    firsts = [next_run_first_id(tmp_path) for _ in range(3)]
+    assert firsts == [RUN_SPAN + 1, 2 * RUN_SPAN + 1, 3 * RUN_SPAN + 1]
+    assert (tmp_path / RUN_FILE).read_text().strip() == "3" and not list(tmp_path.glob("*.new"))
+    # A count damaged by hand starts again rather than stopping the registry.
+    (tmp_path / RUN_FILE).write_text("not a number")
+    assert next_run_first_id(tmp_path) == RUN_SPAN + 1
+
+
+def test_a_reopened_registry_streams_ids_above_those_of_its_previous_run(tmp_path: Path) -> None:
+    settings = service_settings(tmp_path)
+    with Registry.open(settings, in_memory=True, chains=("permissionless",), follow=False) as before:
+        before.activity.publish("demo", {"run_id": "r", "name": "hack", "step": "s", "status": "ok"})
+        assert before.activity.first_id == RUN_SPAN + 1
+        last = before.activity.last_id
+    with Registry.open(settings, in_memory=True, chains=("permissionless",), follow=False) as after:
+        assert after.activity.first_id > last
+        with after.activity.subscribe(after=last) as resumed:
+            assert resumed.other_run
 
 
 def test_closing_the_hub_ends_every_reader() -> None:

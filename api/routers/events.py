@@ -89,6 +89,12 @@ async def _stream(
     try:
         # Sent at once: the reader knows the subscription is in place before anything happens.
         yield ": stream open\n\n"
+        if subscription.other_run:
+            yield (
+                ": resumed from an id this server did not issue since it started (it restarted, or it is "
+                f"another server): this run's events follow from id {hub.first_id}; what happened before is "
+                "in the index (GET /assets/{asset_id}/events)\n\n"
+            )
         while True:
             ready.clear()
             items, dropped = subscription.take()

@@ -198,8 +198,28 @@ def test_a_reconnection_resumes_after_the_last_event_id(served: Served) -> None:
         assert [events.next_of("block").data["number"] for _ in missed] == missed
 
 
+def test_a_reconnection_with_an_id_from_before_a_restart_is_told_and_gets_this_runs_events(
+    served: Served,
+) -> None:
+    registry = served.registry
+    world = make_world(registry, "permissionless")
+    landed = registry.cash.mint(world.cash, world.issuer, USD, sender=world.issuer)
+    # An id of the server's previous run: below every id of this one.
+    earlier = registry.activity.first_id - 5
+    with stream(
+        served, params={"kinds": "block", "chain": "permissionless"}, headers={"Last-Event-ID": str(earlier)}
+    ) as events:
+        told = events.next()
+        assert told.comment is not None and "did not issue" in told.comment
+        assert f"from id {registry.activity.first_id}" in told.comment
+        replayed = events.next_of("block", number=landed.block_number)
+        assert replayed.id is not None and replayed.id >= registry.activity.first_id
+
+
 def test_keep_alive_and_a_client_that_leaves_leaves_nothing_behind(served: Served) -> None:
     hub = served.registry.activity
+    # The streams of earlier tests end on the server a moment after their clients leave.
+    assert hub.wait_for_subscribers(0, WAIT), "an earlier test's stream outlived its client"
     before = hub.subscriber_count
     state = served.app.state.api
     state.keep_alive_seconds = 0.05
