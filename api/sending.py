@@ -77,6 +77,24 @@ class Doc:
 
 Answer = Callable[[Registry, Sent], M]
 
+
+@dataclass(frozen=True)
+class Declared:
+    """A declared operation, as its routes appear in the OpenAPI document."""
+
+    name: str
+    method: str
+    path: str
+    """The custodial route's path, with its router's prefix; the twin's is ``path + "/prepare"``."""
+    result: type[BaseModel]
+    status_code: int
+    custodial: Doc
+    prepared: Doc
+
+
+DECLARED: list[Declared] = []
+"""Every operation declared with `sending`, in the order of declaration."""
+
 _DEPENDENCIES = ("registry", "caller", "idem", "now")
 
 
@@ -94,7 +112,11 @@ def send(registry: Registry, built: Built) -> Sent:
 def _request_parameters(build: Callable[..., Any]) -> list[inspect.Parameter]:
     """The request's parameters of ``build``: all but the first two (the registry and the caller)."""
     found = list(inspect.signature(build, eval_str=True).parameters.values())
-    if len(found) < 2 or [p.kind for p in found[:2]] != [inspect.Parameter.POSITIONAL_OR_KEYWORD] * 2:
+    first = [(p.name, p.kind) for p in found[:2]]
+    if first != [
+        ("registry", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        ("caller", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+    ]:
         raise TypeError(f"{build.__name__} must take the registry and the caller first")
     request = found[2:]
     clash = [p.name for p in request if p.name in _DEPENDENCIES]
@@ -146,6 +168,11 @@ def sending(
         return answer(registry, Sent(outcome, record.context))
 
     operation(name, result, status_code=status_code)(complete)
+    DECLARED.append(
+        Declared(
+            name, method, router.prefix + path, result, status_code, custodial=custodial, prepared=prepared
+        )
+    )
 
     def run_custodial(*, registry: Registry, caller: Principal, idem: Idempotent, **values: Any) -> Response:
         def work() -> M:
