@@ -10,7 +10,7 @@ declaration registers both routes and the operation's completer (`api.prepared.o
   (`api.prepared.prepare`); ``POST /transactions`` then answers with the same ``answer``.
 
 So both forms answer from one function, with the same context: the custodial route gives ``answer`` the
-context as the prepared record would hold it (through JSON).
+context as the prepared record holds it (through JSON).
 
 ``build`` takes the registry and the caller, then the request's parameters by name, annotated as a route's
 are (``asset_id: AssetId, body: MintCreate``): the routes declare exactly those parameters, with the
@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, params
@@ -54,6 +54,12 @@ class Built:
     """JSON-ready; kept with a prepared transaction until it is posted signed."""
     asset_id: str | None = None
     """The asset a refusal that the contract explains names (custodial form; see `RegistryContext.send`)."""
+
+    @classmethod
+    def on_asset(cls, tx: PreparedTransaction, asset_id: str, more: dict[str, Any] | None = None) -> Built:
+        """An operation on asset ``asset_id``: its context names the asset (and ``more``), so does a
+        refusal."""
+        return cls(tx, {"asset_id": asset_id, **(more or {})}, asset_id=asset_id)
 
 
 @dataclass(frozen=True)
@@ -104,9 +110,13 @@ def plain_answer(_registry: Registry, sent: Sent) -> OperationResultPublic:
 
 
 def send(registry: Registry, built: Built) -> Sent:
-    """Send ``built`` custodially; its context as the prepared record would keep it (through JSON)."""
-    outcome = registry.context.send(built.tx, asset_id=built.asset_id)
-    return Sent(outcome, json.loads(json.dumps(built.context)))
+    """Send ``built`` custodially."""
+    return Sent(registry.context.send(built.tx, asset_id=built.asset_id), built.context)
+
+
+def _as_stored(sent: Sent) -> Sent:
+    """``sent`` with its context as a prepared record keeps it (through JSON), for the answer."""
+    return replace(sent, context=json.loads(json.dumps(sent.context)))
 
 
 def _request_parameters(build: Callable[..., Any]) -> list[inspect.Parameter]:
@@ -181,7 +191,7 @@ def sending(
                 if custody is not None
                 else send(registry, build(registry, caller, **values))
             )
-            return answer(registry, sent)
+            return answer(registry, _as_stored(sent))
 
         return idem.run(work, status_code=status_code)
 

@@ -171,7 +171,7 @@ def _prepared_rule(
 
 def _set_rule(registry: Registry, caller: Principal, asset_id: AssetId, rule: Rule, body: Update) -> Built:
     tx = _prepared_rule(registry, caller, asset_id, rule, body)
-    return Built(tx, {"asset_id": asset_id}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id)
 
 
 def _changed(registry: Registry, sent: Sent) -> RuleChangedPublic:

@@ -118,7 +118,7 @@ def _swept(registry: Registry, sent: Sent) -> SweptPublic:
 def _split_tx(registry: Registry, caller: Principal, asset_id: AssetId, body: SplitCreate) -> Built:
     asset, sender = operated(registry, caller, asset_id, "stock", body.sender)
     tx = registry.stocks.prepare_split(asset.asset_id, body.numerator, body.denominator, sender=sender)
-    return Built(tx, {"asset_id": asset_id}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id)
 
 
 sending(
@@ -149,7 +149,7 @@ sending(
 def _call_tx(registry: Registry, caller: Principal, asset_id: AssetId, body: Empty) -> Built:
     asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
     tx = registry.bonds.prepare_call(asset.asset_id, sender=sender)
-    return Built(tx, {"asset_id": asset.asset_id}, asset_id=asset.asset_id)
+    return Built.on_asset(tx, asset.asset_id)
 
 
 sending(
@@ -181,7 +181,7 @@ sending(
 def _fund_tx(registry: Registry, caller: Principal, asset_id: AssetId, body: Empty) -> Built:
     asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
     tx = registry.bonds.prepare_fund_redemption(asset.asset_id, sender=sender)
-    return Built(tx, {"asset_id": asset.asset_id}, asset_id=asset.asset_id)
+    return Built.on_asset(tx, asset.asset_id)
 
 
 def _fund_custodially(registry: Registry, caller: Principal, asset_id: str, body: SenderBody) -> Sent:
@@ -223,7 +223,7 @@ def _redeem_tx(registry: Registry, caller: Principal, asset_id: AssetId, body: R
     sender = caller.sender(body.sender)
     amount = parse_amount(body.amount, asset.decimals, "amount")
     tx = registry.bonds.prepare_redeem(asset.asset_id, amount, sender=sender)
-    return Built(tx, {"asset_id": asset_id}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id)
 
 
 sending(
@@ -255,7 +255,7 @@ sending(
 def _sweep_tx(registry: Registry, caller: Principal, asset_id: AssetId, body: Empty) -> Built:
     asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
     tx = registry.bonds.prepare_sweep_redemption(asset.asset_id, sender=sender)
-    return Built(tx, {"asset_id": asset.asset_id}, asset_id=asset.asset_id)
+    return Built.on_asset(tx, asset.asset_id)
 
 
 sending(

@@ -159,7 +159,7 @@ def _schedule(registry: Registry, caller: Principal, asset_id: AssetId, body: Co
     tx = registry.bonds.prepare_schedule_coupon(
         asset.asset_id, int(body.record_date.timestamp()), sender=sender
     )
-    return Built(tx, {"asset_id": asset.asset_id}, asset_id=asset.asset_id)
+    return Built.on_asset(tx, asset.asset_id)
 
 
 sending(
@@ -196,7 +196,7 @@ def _fund(
 ) -> Built:
     asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
     tx = registry.bonds.prepare_fund_coupon(asset.asset_id, period_id, sender=sender)
-    return Built(tx, {"asset_id": asset.asset_id}, asset_id=asset.asset_id)
+    return Built.on_asset(tx, asset.asset_id)
 
 
 def _fund_custodially(
@@ -248,7 +248,7 @@ def _claim(
         tx = registry.bonds.prepare_claim_coupon(asset.asset_id, period_id, sender=sender)
     else:
         tx = registry.bonds.prepare_claim_coupon_for(asset.asset_id, period_id, holder, sender=sender)
-    return Built(tx, {"asset_id": asset_id}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id)
 
 
 sending(
@@ -288,7 +288,7 @@ def _sweep(
 ) -> Built:
     asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
     tx = registry.bonds.prepare_sweep_coupon(asset.asset_id, period_id, sender=sender)
-    return Built(tx, {"asset_id": asset.asset_id}, asset_id=asset.asset_id)
+    return Built.on_asset(tx, asset.asset_id)
 
 
 sending(

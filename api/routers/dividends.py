@@ -155,7 +155,7 @@ def _declaration(
 def _declare(registry: Registry, caller: Principal, asset_id: AssetId, body: DividendCreate) -> Built:
     asset, sender, record_date, amount = _declaration(registry, caller, asset_id, body)
     tx = registry.stocks.prepare_declare_dividend(asset.asset_id, record_date, amount, sender=sender)
-    return Built(tx, {"asset_id": asset.asset_id}, asset_id=asset.asset_id)
+    return Built.on_asset(tx, asset.asset_id)
 
 
 def _declare_custodially(registry: Registry, caller: Principal, asset_id: str, body: DividendCreate) -> Sent:
@@ -206,7 +206,7 @@ def _claim(
         tx = registry.stocks.prepare_claim_dividend(asset.asset_id, dividend_id, sender=sender)
     else:
         tx = registry.stocks.prepare_claim_dividend_for(asset.asset_id, dividend_id, holder, sender=sender)
-    return Built(tx, {"asset_id": asset_id}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id)
 
 
 sending(
@@ -244,7 +244,7 @@ def _sweep(
 ) -> Built:
     asset, sender = operated(registry, caller, asset_id, "stock", body.sender)
     tx = registry.stocks.prepare_sweep_dividend(asset.asset_id, dividend_id, sender=sender)
-    return Built(tx, {"asset_id": asset.asset_id}, asset_id=asset.asset_id)
+    return Built.on_asset(tx, asset.asset_id)
 
 
 sending(

@@ -100,15 +100,12 @@ def _indexed(registry: Registry, sent: Sent) -> OperationResultPublic:
 
 def _pause(registry: Registry, caller: Principal, asset_id: AssetId, body: EnforcementSender) -> Built:
     sender = _scoped(registry, caller, asset_id, body.sender)
-    return Built(
-        registry.tokens.prepare_pause(asset_id, sender=sender), {"asset_id": asset_id}, asset_id=asset_id
-    )
+    return Built.on_asset(registry.tokens.prepare_pause(asset_id, sender=sender), asset_id)
 
 
 def _unpause(registry: Registry, caller: Principal, asset_id: AssetId, body: EnforcementSender) -> Built:
     sender = _scoped(registry, caller, asset_id, body.sender)
-    tx = registry.tokens.prepare_unpause(asset_id, sender=sender)
-    return Built(tx, {"asset_id": asset_id}, asset_id=asset_id)
+    return Built.on_asset(registry.tokens.prepare_unpause(asset_id, sender=sender), asset_id)
 
 
 _PAUSE_DESCRIPTION = (
@@ -195,7 +192,7 @@ def _freeze(registry: Registry, caller: Principal, asset_id: AssetId, body: Free
     else:
         amount = parse_amount(body.amount, registry.asset(asset_id).decimals, "amount")
         tx = registry.tokens.prepare_set_frozen_tokens(asset_id, account, amount, sender=sender)
-    return Built(tx, {"asset_id": asset_id, "account": account}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id, {"account": account})
 
 
 _FREEZE_DESCRIPTION = (
@@ -234,7 +231,7 @@ def _unfreeze(
         tx = registry.tokens.prepare_set_frozen_tokens(asset_id, target, 0, sender=signer)
     else:
         raise not_found("freeze", f"{target} has no freeze on {asset_id}: nothing to lift")
-    return Built(tx, {"asset_id": asset_id, "account": target}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id, {"account": target})
 
 
 _UNFREEZE_DESCRIPTION = (
@@ -286,7 +283,7 @@ def _forced(registry: Registry, caller: Principal, asset_id: AssetId, body: Forc
     tx = registry.tokens.prepare_forced_transfer(
         asset_id, str(body.source), str(body.to), amount, sender=sender
     )
-    return Built(tx, {"asset_id": asset_id, "from": str(body.source), "to": str(body.to)}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id, {"from": str(body.source), "to": str(body.to)})
 
 
 _FORCED_DESCRIPTION = (
@@ -317,7 +314,7 @@ def _recovery(registry: Registry, caller: Principal, asset_id: AssetId, body: Re
     sender = _scoped(registry, caller, asset_id, body.sender)
     lost, replacement = str(body.lost), str(body.replacement)
     tx = registry.tokens.prepare_recover_wallet(asset_id, lost, replacement, sender=sender)
-    return Built(tx, {"asset_id": asset_id, "from": lost, "to": replacement}, asset_id=asset_id)
+    return Built.on_asset(tx, asset_id, {"from": lost, "to": replacement})
 
 
 _RECOVERY_DESCRIPTION = (
