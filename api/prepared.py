@@ -7,10 +7,11 @@ under the caller's key and answers a `PreparedPublic`. The client signs ``transa
 ``POST /transactions``, which checks it against what was stored, sends it, and asks the operation's
 completer (registered here with `operation`) for the response: the same body the custodial form gives.
 
+Most operations declare both forms and their completer at once with `api.sending.sending`, so that both
+answer from one function. An operation whose forms differ more registers its completer itself:
+
     @operation("assets.issue", AssetIssuedPublic, status_code=201)
     def _complete(registry, prepared, outcome) -> AssetIssuedPublic: ...
-
-An operation whose result is just its transaction registers with `plain_operation`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from api.schemas.common import TransactionPublic
-from api.schemas.transactions import OperationResultPublic, PreparedPublic
+from api.schemas.transactions import PreparedPublic
 from api.security import Principal
 from registry.access import prepared as store
 from registry.access.prepared import Prepared
@@ -63,15 +63,6 @@ def operation(
         return complete
 
     return register
-
-
-def plain_operation(name: str) -> None:
-    """Register ``name`` as an operation whose response is its transaction (`OperationResultPublic`)."""
-
-    def complete(_registry: Registry, _prepared: Prepared, outcome: TxOutcome) -> OperationResultPublic:
-        return OperationResultPublic(transaction=TransactionPublic.of(outcome))
-
-    operation(name, OperationResultPublic)(complete)
 
 
 def prepare(

@@ -7,10 +7,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
-from fastapi.responses import Response
 
-from api.deps import ClockDep, IdempotencyDep, PrincipalDep, RegistryDep
-from api.prepared import operation, prepare
+from api.deps import RegistryDep
 from api.schemas.common import TransactionPublic, format_amount, iso, parse_amount
 from api.schemas.compliance import (
     RULE_EXAMPLES,
@@ -23,12 +21,11 @@ from api.schemas.compliance import (
     ViolationPublic,
 )
 from api.schemas.countries import country_code
-from api.schemas.transactions import PreparedPublic
 from api.scope import await_index, timestamp
 from api.security import EVERY_ROLE, Principal, allow
-from registry.access.prepared import Prepared
+from api.sending import Built, Doc, Sent, sending
 from registry.assets.tokens import COUNTRY_RULES, REGULATED
-from registry.custody.transactions import PreparedTransaction, TxOutcome
+from registry.custody.transactions import PreparedTransaction
 from registry.errors import InvalidInputError
 from registry.index import queries
 from registry.index.catalogue import AssetRecord
@@ -172,17 +169,17 @@ def _prepared_rule(
     return tokens.prepare_set_accredited_only(asset_id, value, sender=sender)
 
 
-def _changed(registry: Registry, asset_id: str, outcome: TxOutcome) -> RuleChangedPublic:
-    await_index(registry, outcome)
+def _set_rule(registry: Registry, caller: Principal, asset_id: AssetId, rule: Rule, body: Update) -> Built:
+    tx = _prepared_rule(registry, caller, asset_id, rule, body)
+    return Built.on_asset(tx, asset_id)
+
+
+def _changed(registry: Registry, sent: Sent) -> RuleChangedPublic:
+    await_index(registry, sent.outcome)
     return RuleChangedPublic(
-        compliance=compliance_public(registry, registry.asset(asset_id)),
-        transaction=TransactionPublic.of(outcome),
+        compliance=compliance_public(registry, registry.asset(str(sent.context["asset_id"]))),
+        transaction=TransactionPublic.of(sent.outcome),
     )
-
-
-@operation(SET_RULE, RuleChangedPublic)
-def _complete_rule(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> RuleChangedPublic:
-    return _changed(registry, str(prepared.context["asset_id"]), outcome)
 
 
 _SET_DESCRIPTION = (
@@ -193,45 +190,22 @@ _SET_DESCRIPTION = (
     "sets the rules of the assets it administers."
 )
 
-
-@router.put(
+sending(
+    router,
     "/{rule}",
-    response_model=RuleChangedPublic,
+    SET_RULE,
+    RuleChangedPublic,
+    method="PUT",
+    build=_set_rule,
+    answer=_changed,
     dependencies=[allow("admin", "issuer")],
-    summary="Set a compliance rule",
-    description=_SET_DESCRIPTION,
+    custodial=Doc("set_rule", "Set a compliance rule", _SET_DESCRIPTION),
+    prepared=Doc(
+        "prepare_rule",
+        "Prepare a compliance rule's change for the compliance officer to sign",
+        "The non-custodial twin of PUT /assets/{asset_id}/compliance/{rule}. " + _SET_DESCRIPTION,
+    ),
 )
-def set_rule(
-    *,
-    asset_id: AssetId,
-    rule: Rule,
-    body: Update,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-) -> Response:
-    """Set a compliance rule."""
-
-    def work() -> RuleChangedPublic:
-        tx = _prepared_rule(registry, caller, asset_id, rule, body)
-        return _changed(registry, asset_id, registry.context.send(tx, asset_id=asset_id))
-
-    return idem.run(work)
-
-
-@router.put(
-    "/{rule}/prepare",
-    status_code=201,
-    dependencies=[allow("admin", "issuer")],
-    summary="Prepare a compliance rule's change for the compliance officer to sign",
-    description="The non-custodial twin of PUT /assets/{asset_id}/compliance/{rule}. " + _SET_DESCRIPTION,
-)
-def prepare_rule(
-    *, asset_id: AssetId, rule: Rule, body: Update, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a compliance rule's change for the compliance officer to sign."""
-    tx = _prepared_rule(registry, caller, asset_id, rule, body)
-    return prepare(registry, caller, SET_RULE, tx, now=now, context={"asset_id": asset_id})
 
 
 @router.post(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
-from fastapi.responses import Response
 
 from api.asset_ops import (
     CLAIMERS,
@@ -22,8 +21,7 @@ from api.asset_ops import (
     page_position,
     swept,
 )
-from api.deps import ClockDep, IdempotencyDep, PageDep, PrincipalDep, RegistryDep
-from api.prepared import operation, prepare
+from api.deps import PageDep, RegistryDep
 from api.schemas.common import TransactionPublic, format_amount, iso
 from api.schemas.distributions import (
     ClaimCreate,
@@ -36,10 +34,8 @@ from api.schemas.distributions import (
     SenderBody,
     SweptPublic,
 )
-from api.schemas.transactions import PreparedPublic
 from api.security import EVERY_ROLE, Principal, allow
-from registry.access.prepared import Prepared
-from registry.custody.transactions import PreparedTransaction, TxOutcome
+from api.sending import Built, Doc, Sent, sending
 from registry.index import queries
 from registry.index.catalogue import AssetRecord
 from registry.runtime import Registry
@@ -71,55 +67,33 @@ def _bond(registry: Registry, asset_id: str) -> AssetRecord:
 # -- answers (from the mined transaction; the custodial form and POST /transactions give the same) ------
 
 
-def _scheduled(registry: Registry, asset_id: str, outcome: TxOutcome) -> CouponScheduledPublic:
-    args = event(registry, _bond(registry, asset_id), outcome, "CouponPeriodScheduled")
-    landed(registry, outcome)
+def _scheduled(registry: Registry, sent: Sent) -> CouponScheduledPublic:
+    args = event(registry, _bond(registry, sent.context["asset_id"]), sent.outcome, "CouponPeriodScheduled")
+    landed(registry, sent.outcome)
     return CouponScheduledPublic(
         period_id=int(args["periodId"]),
         record_date=iso(int(args["recordDate"])),
-        transaction=TransactionPublic.of(outcome),
+        transaction=TransactionPublic.of(sent.outcome),
     )
 
 
-def _funded(
-    registry: Registry, asset_id: str, outcome: TxOutcome, approval: TxOutcome | None
-) -> FundedPublic:
-    asset = _bond(registry, asset_id)
-    args = event(registry, asset, outcome, "CouponFunded")
-    landed(registry, outcome)
+def _funded(registry: Registry, sent: Sent) -> FundedPublic:
+    asset = _bond(registry, sent.context["asset_id"])
+    args = event(registry, asset, sent.outcome, "CouponFunded")
+    landed(registry, sent.outcome)
     return FundedPublic(
         amount=format_amount(int(args["amount"]), cash_decimals(registry, asset)),
-        approval=TransactionPublic.of(approval) if approval is not None else None,
-        transaction=TransactionPublic.of(outcome),
+        approval=TransactionPublic.of(sent.approval) if sent.approval is not None else None,
+        transaction=TransactionPublic.of(sent.outcome),
     )
 
 
-def _claimed(registry: Registry, asset_id: str, outcome: TxOutcome) -> ClaimedPublic:
-    return claimed(registry, _bond(registry, asset_id), outcome, "CouponClaimed")
+def _claimed(registry: Registry, sent: Sent) -> ClaimedPublic:
+    return claimed(registry, _bond(registry, sent.context["asset_id"]), sent.outcome, "CouponClaimed")
 
 
-def _swept(registry: Registry, asset_id: str, outcome: TxOutcome) -> SweptPublic:
-    return swept(registry, _bond(registry, asset_id), outcome, "CouponSwept", "funder")
-
-
-@operation(SCHEDULE, CouponScheduledPublic, status_code=201)
-def _complete_schedule(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> CouponScheduledPublic:
-    return _scheduled(registry, prepared.context["asset_id"], outcome)
-
-
-@operation(FUND, FundedPublic)
-def _complete_fund(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> FundedPublic:
-    return _funded(registry, prepared.context["asset_id"], outcome, None)
-
-
-@operation(CLAIM, ClaimedPublic)
-def _complete_claim(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> ClaimedPublic:
-    return _claimed(registry, prepared.context["asset_id"], outcome)
-
-
-@operation(SWEEP, SweptPublic)
-def _complete_sweep(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> SweptPublic:
-    return _swept(registry, prepared.context["asset_id"], outcome)
+def _swept(registry: Registry, sent: Sent) -> SweptPublic:
+    return swept(registry, _bond(registry, sent.context["asset_id"]), sent.outcome, "CouponSwept", "funder")
 
 
 # -- reads --------------------------------------------------------------------------------------------
@@ -180,226 +154,161 @@ def list_coupons(
 # -- schedule -----------------------------------------------------------------------------------------
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=CouponScheduledPublic,
-    dependencies=[allow(*ISSUERS)],
-    summary="Schedule a coupon period",
-    description="Schedules a coupon period whose holders are those at `record_date` (after the issue date, "
-    "at most the maturity, in the chain's future, after every earlier record date: a bad date is 422 naming "
-    "it). The bond's issuer (or an admin) sends it; the sender needs the bond's supply role. A zero-coupon "
-    "or called bond refuses it (409)." + SENDING,
-)
-def schedule_coupon(
-    asset_id: AssetId, body: CouponCreate, registry: RegistryDep, caller: PrincipalDep, idem: IdempotencyDep
-) -> Response:
-    """Schedule a coupon period."""
-
-    def work() -> CouponScheduledPublic:
-        asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
-        done = registry.bonds.schedule_coupon(
-            asset.asset_id, int(body.record_date.timestamp()), sender=sender
-        )
-        return _scheduled(registry, asset.asset_id, done.outcome)
-
-    return idem.run(work, status_code=201)
-
-
-@router.post(
-    "/prepare",
-    status_code=201,
-    dependencies=[allow(*ISSUERS)],
-    summary="Prepare a coupon period's scheduling for the issuer to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/coupons: the same checks, then the "
-    "unsigned transaction. Post it signed to POST /transactions: the answer is the custodial form's.",
-)
-def prepare_schedule_coupon(
-    asset_id: AssetId, body: CouponCreate, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a coupon period's scheduling."""
+def _schedule(registry: Registry, caller: Principal, asset_id: AssetId, body: CouponCreate) -> Built:
     asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
     tx = registry.bonds.prepare_schedule_coupon(
         asset.asset_id, int(body.record_date.timestamp()), sender=sender
     )
-    return prepare(registry, caller, SCHEDULE, tx, now=now, context={"asset_id": asset.asset_id})
+    return Built.on_asset(tx, asset.asset_id)
+
+
+sending(
+    router,
+    "",
+    SCHEDULE,
+    CouponScheduledPublic,
+    status_code=201,
+    build=_schedule,
+    answer=_scheduled,
+    dependencies=[allow(*ISSUERS)],
+    custodial=Doc(
+        "schedule_coupon",
+        "Schedule a coupon period",
+        "Schedules a coupon period whose holders are those at `record_date` (after the issue date, at most "
+        "the maturity, in the chain's future, after every earlier record date: a bad date is 422 naming "
+        "it). The bond's issuer (or an admin) sends it; the sender needs the bond's supply role. A "
+        "zero-coupon or called bond refuses it (409)." + SENDING,
+    ),
+    prepared=Doc(
+        "prepare_schedule_coupon",
+        "Prepare a coupon period's scheduling for the issuer to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/coupons: the same checks, then the unsigned "
+        "transaction. Post it signed to POST /transactions: the answer is the custodial form's.",
+    ),
+)
 
 
 # -- fund ---------------------------------------------------------------------------------------------
 
 
-@router.post(
-    "/{period_id}/fund",
-    response_model=FundedPublic,
-    dependencies=[allow(*ISSUERS)],
-    summary="Fund a coupon period",
-    description="Pays coupon period `period_id` into the bond once its record date has passed: the supply "
-    "at the record date times the coupon per bond, from the sender's cash (custody approves the bond for "
-    "it first when the allowance is short, and answers that approval too). Refused before anything is sent "
-    "(409) when the record date has not passed, the period is funded already, or the sender's cash is "
-    "short; an unknown period is 422 naming `period_id`." + SENDING,
-)
-def fund_coupon(
-    *,
-    asset_id: AssetId,
-    period_id: PeriodId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-    body: Empty,
-) -> Response:
-    """Fund a coupon period."""
-
-    def work() -> FundedPublic:
-        asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
-        funding = registry.bonds.fund_coupon(asset.asset_id, period_id, sender=sender)
-        return _funded(registry, asset.asset_id, funding.outcome, funding.approval)
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{period_id}/fund/prepare",
-    status_code=201,
-    dependencies=[allow(*ISSUERS)],
-    summary="Prepare a coupon period's funding for the issuer to sign",
-    description="The non-custodial twin of the funding. Approve the bond for the amount on the cash token "
-    "first, with your own wallet (an ERC-20 `approve` through the chain's JSON-RPC): the funding is refused "
-    "(409, naming the amount) until the allowance is there.",
-)
-def prepare_fund_coupon(
-    *,
-    asset_id: AssetId,
-    period_id: PeriodId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-    body: Empty,
-) -> PreparedPublic:
-    """Prepare a coupon period's funding."""
+def _fund(
+    registry: Registry, caller: Principal, asset_id: AssetId, period_id: PeriodId, body: Empty
+) -> Built:
     asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
     tx = registry.bonds.prepare_fund_coupon(asset.asset_id, period_id, sender=sender)
-    return prepare(registry, caller, FUND, tx, now=now, context={"asset_id": asset.asset_id})
+    return Built.on_asset(tx, asset.asset_id)
+
+
+def _fund_custodially(
+    registry: Registry, caller: Principal, asset_id: str, period_id: int, body: SenderBody
+) -> Sent:
+    """Approves the bond for the cash first when the allowance is short (`Sent.approval`)."""
+    asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
+    funding = registry.bonds.fund_coupon(asset.asset_id, period_id, sender=sender)
+    return Sent(funding.outcome, {"asset_id": asset.asset_id}, approval=funding.approval)
+
+
+sending(
+    router,
+    "/{period_id}/fund",
+    FUND,
+    FundedPublic,
+    build=_fund,
+    custody=_fund_custodially,
+    answer=_funded,
+    dependencies=[allow(*ISSUERS)],
+    custodial=Doc(
+        "fund_coupon",
+        "Fund a coupon period",
+        "Pays coupon period `period_id` into the bond once its record date has passed: the supply at the "
+        "record date times the coupon per bond, from the sender's cash (custody approves the bond for it "
+        "first when the allowance is short, and answers that approval too). Refused before anything is sent "
+        "(409) when the record date has not passed, the period is funded already, or the sender's cash is "
+        "short; an unknown period is 422 naming `period_id`." + SENDING,
+    ),
+    prepared=Doc(
+        "prepare_fund_coupon",
+        "Prepare a coupon period's funding for the issuer to sign",
+        "The non-custodial twin of the funding. Approve the bond for the amount on the cash token first, "
+        "with your own wallet (an ERC-20 `approve` through the chain's JSON-RPC): the funding is refused "
+        "(409, naming the amount) until the allowance is there.",
+    ),
+)
 
 
 # -- claim --------------------------------------------------------------------------------------------
 
 
-def _claim_tx(
-    registry: Registry, caller: Principal, asset_id: str, period_id: int, body: ClaimCreate
-) -> PreparedTransaction:
+def _claim(
+    registry: Registry, caller: Principal, asset_id: AssetId, period_id: PeriodId, body: Claim
+) -> Built:
     asset = _bond(registry, asset_id)
     sender, holder = claimer(registry, caller, asset, body.holder, body.sender)
     if holder is None:
-        return registry.bonds.prepare_claim_coupon(asset.asset_id, period_id, sender=sender)
-    return registry.bonds.prepare_claim_coupon_for(asset.asset_id, period_id, holder, sender=sender)
+        tx = registry.bonds.prepare_claim_coupon(asset.asset_id, period_id, sender=sender)
+    else:
+        tx = registry.bonds.prepare_claim_coupon_for(asset.asset_id, period_id, holder, sender=sender)
+    return Built.on_asset(tx, asset_id)
 
 
-@router.post(
+sending(
+    router,
     "/{period_id}/claim",
-    response_model=ClaimedPublic,
+    CLAIM,
+    ClaimedPublic,
+    build=_claim,
+    answer=_claimed,
     dependencies=[allow(*CLAIMERS)],
-    summary="Claim a coupon",
-    description="Claims the coupon of period `period_id` for `holder` (default: the sender): the holder's "
-    "bonds at the record date times the coupon per bond, paid to the holder or to the wallet it was "
-    "recovered to, never to the sender. An investor key claims for its own wallets; the bond's issuer "
-    "(the paying agent, with the supply role) or an admin may claim on a holder's behalf, as the contract "
-    "allows (README, Claims on behalf). A payment the bond would withhold (holder frozen, not verified, "
-    "wallet re-linked, token paused) is refused before sending: 422 `payment-withheld`, naming the custom "
-    "error `RegulatedTokenPaymentWithheld`, the rule, and what clears it; the entitlement stays owed. "
-    "Already claimed, not funded or past the claim period: 409 with the contract's error." + SENDING,
+    custodial=Doc(
+        "claim_coupon",
+        "Claim a coupon",
+        "Claims the coupon of period `period_id` for `holder` (default: the sender): the holder's bonds at "
+        "the record date times the coupon per bond, paid to the holder or to the wallet it was recovered "
+        "to, never to the sender. An investor key claims for its own wallets; the bond's issuer (the paying "
+        "agent, with the supply role) or an admin may claim on a holder's behalf, as the contract allows "
+        "(README, Claims on behalf). A payment the bond would withhold (holder frozen, not verified, wallet "
+        "re-linked, token paused) is refused before sending: 422 `payment-withheld`, naming the custom "
+        "error `RegulatedTokenPaymentWithheld`, the rule, and what clears it; the entitlement stays owed. "
+        "Already claimed, not funded or past the claim period: 409 with the contract's error." + SENDING,
+    ),
+    prepared=Doc(
+        "prepare_claim_coupon",
+        "Prepare a coupon claim for the holder's wallet to sign",
+        "The non-custodial twin of the claim: the same checks (a withheld payment is refused here already), "
+        "then the unsigned transaction.",
+    ),
 )
-def claim_coupon(
-    *,
-    asset_id: AssetId,
-    period_id: PeriodId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-    body: Claim,
-) -> Response:
-    """Claim a coupon."""
-
-    def work() -> ClaimedPublic:
-        outcome = registry.context.send(
-            _claim_tx(registry, caller, asset_id, period_id, body), asset_id=asset_id
-        )
-        return _claimed(registry, asset_id, outcome)
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{period_id}/claim/prepare",
-    status_code=201,
-    dependencies=[allow(*CLAIMERS)],
-    summary="Prepare a coupon claim for the holder's wallet to sign",
-    description="The non-custodial twin of the claim: the same checks (a withheld payment is refused here "
-    "already), then the unsigned transaction.",
-)
-def prepare_claim_coupon(
-    *,
-    asset_id: AssetId,
-    period_id: PeriodId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-    body: Claim,
-) -> PreparedPublic:
-    """Prepare a coupon claim."""
-    tx = _claim_tx(registry, caller, asset_id, period_id, body)
-    return prepare(registry, caller, CLAIM, tx, now=now, context={"asset_id": asset_id})
 
 
 # -- sweep --------------------------------------------------------------------------------------------
 
 
-@router.post(
-    "/{period_id}/sweep",
-    response_model=SweptPublic,
-    dependencies=[allow(*ISSUERS)],
-    summary="Sweep what is left of a coupon period",
-    description="Returns to the account that funded period `period_id` the cash nobody can claim any more, "
-    "once its claim period has ended (supply role; never while paused). Before that, or with nothing left: "
-    "409, nothing sent." + SENDING,
-)
-def sweep_coupon(
-    *,
-    asset_id: AssetId,
-    period_id: PeriodId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-    body: Empty,
-) -> Response:
-    """Sweep a coupon period."""
-
-    def work() -> SweptPublic:
-        asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
-        return _swept(
-            registry, asset.asset_id, registry.bonds.sweep_coupon(asset.asset_id, period_id, sender=sender)
-        )
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{period_id}/sweep/prepare",
-    status_code=201,
-    dependencies=[allow(*ISSUERS)],
-    summary="Prepare a coupon sweep for the issuer to sign",
-    description="The non-custodial twin of the sweep.",
-)
-def prepare_sweep_coupon(
-    *,
-    asset_id: AssetId,
-    period_id: PeriodId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-    body: Empty,
-) -> PreparedPublic:
-    """Prepare a coupon sweep."""
+def _sweep(
+    registry: Registry, caller: Principal, asset_id: AssetId, period_id: PeriodId, body: Empty
+) -> Built:
     asset, sender = operated(registry, caller, asset_id, "bond", body.sender)
     tx = registry.bonds.prepare_sweep_coupon(asset.asset_id, period_id, sender=sender)
-    return prepare(registry, caller, SWEEP, tx, now=now, context={"asset_id": asset.asset_id})
+    return Built.on_asset(tx, asset.asset_id)
+
+
+sending(
+    router,
+    "/{period_id}/sweep",
+    SWEEP,
+    SweptPublic,
+    build=_sweep,
+    answer=_swept,
+    dependencies=[allow(*ISSUERS)],
+    custodial=Doc(
+        "sweep_coupon",
+        "Sweep what is left of a coupon period",
+        "Returns to the account that funded period `period_id` the cash nobody can claim any more, once its "
+        "claim period has ended (supply role; never while paused). Before that, or with nothing left: 409, "
+        "nothing sent." + SENDING,
+    ),
+    prepared=Doc(
+        "prepare_sweep_coupon",
+        "Prepare a coupon sweep for the issuer to sign",
+        "The non-custodial twin of the sweep.",
+    ),
+)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
-from fastapi.responses import Response
 
 from api.asset_ops import (
     CLAIMERS,
@@ -23,8 +22,7 @@ from api.asset_ops import (
     page_position,
     swept,
 )
-from api.deps import ClockDep, IdempotencyDep, PageDep, PrincipalDep, RegistryDep
-from api.prepared import operation, prepare
+from api.deps import PageDep, RegistryDep
 from api.schemas.common import TransactionPublic, format_amount, iso
 from api.schemas.distributions import (
     ClaimCreate,
@@ -36,10 +34,8 @@ from api.schemas.distributions import (
     SenderBody,
     SweptPublic,
 )
-from api.schemas.transactions import PreparedPublic
 from api.security import EVERY_ROLE, Principal, allow
-from registry.access.prepared import Prepared
-from registry.custody.transactions import PreparedTransaction, TxOutcome
+from api.sending import Built, Doc, Sent, sending
 from registry.index import queries
 from registry.index.catalogue import AssetRecord
 from registry.runtime import Registry
@@ -68,45 +64,30 @@ def _stock(registry: Registry, asset_id: str) -> AssetRecord:
     return registry.context.asset(asset_id, kinds=("stock",))
 
 
-# -- answers ------------------------------------------------------------------------------------------
+# -- answers (from the mined transaction; the custodial form and POST /transactions give the same) ------
 
 
-def _declared(
-    registry: Registry, asset_id: str, outcome: TxOutcome, approval: TxOutcome | None
-) -> DividendDeclaredPublic:
-    asset = _stock(registry, asset_id)
-    args = event(registry, asset, outcome, "DividendDeclared")
-    landed(registry, outcome)
+def _declared(registry: Registry, sent: Sent) -> DividendDeclaredPublic:
+    asset = _stock(registry, sent.context["asset_id"])
+    args = event(registry, asset, sent.outcome, "DividendDeclared")
+    landed(registry, sent.outcome)
     return DividendDeclaredPublic(
         dividend_id=int(args["dividendId"]),
         record_date=iso(int(args["recordDate"])),
         amount=format_amount(int(args["amount"]), cash_decimals(registry, asset)),
-        approval=TransactionPublic.of(approval) if approval is not None else None,
-        transaction=TransactionPublic.of(outcome),
+        approval=TransactionPublic.of(sent.approval) if sent.approval is not None else None,
+        transaction=TransactionPublic.of(sent.outcome),
     )
 
 
-def _claimed(registry: Registry, asset_id: str, outcome: TxOutcome) -> ClaimedPublic:
-    return claimed(registry, _stock(registry, asset_id), outcome, "DividendClaimed")
+def _claimed(registry: Registry, sent: Sent) -> ClaimedPublic:
+    return claimed(registry, _stock(registry, sent.context["asset_id"]), sent.outcome, "DividendClaimed")
 
 
-def _swept(registry: Registry, asset_id: str, outcome: TxOutcome) -> SweptPublic:
-    return swept(registry, _stock(registry, asset_id), outcome, "DividendSwept", "declarer")
-
-
-@operation(DECLARE, DividendDeclaredPublic, status_code=201)
-def _complete_declare(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> DividendDeclaredPublic:
-    return _declared(registry, prepared.context["asset_id"], outcome, None)
-
-
-@operation(CLAIM, ClaimedPublic)
-def _complete_claim(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> ClaimedPublic:
-    return _claimed(registry, prepared.context["asset_id"], outcome)
-
-
-@operation(SWEEP, SweptPublic)
-def _complete_sweep(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> SweptPublic:
-    return _swept(registry, prepared.context["asset_id"], outcome)
+def _swept(registry: Registry, sent: Sent) -> SweptPublic:
+    return swept(
+        registry, _stock(registry, sent.context["asset_id"]), sent.outcome, "DividendSwept", "declarer"
+    )
 
 
 # -- reads --------------------------------------------------------------------------------------------
@@ -171,162 +152,119 @@ def _declaration(
     return asset, sender, int(body.record_date.timestamp()), amount
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=DividendDeclaredPublic,
-    dependencies=[allow(*ISSUERS)],
-    summary="Declare a dividend",
-    description="Declares a dividend of `amount` (cash token units) for the holders at `record_date` and "
-    "pays it in at once from the sender's cash (custody approves the stock for it first when the "
-    "allowance is short). The stock's issuer (or an admin) sends it; the sender needs the supply role. A "
-    "record date not in the chain's future or not after the last one is 422 naming it; cash short: 409, "
-    "nothing sent." + SENDING,
-)
-def declare_dividend(
-    asset_id: AssetId, body: DividendCreate, registry: RegistryDep, caller: PrincipalDep, idem: IdempotencyDep
-) -> Response:
-    """Declare a dividend."""
-
-    def work() -> DividendDeclaredPublic:
-        asset, sender, record_date, amount = _declaration(registry, caller, asset_id, body)
-        done = registry.stocks.declare_dividend(asset.asset_id, record_date, amount, sender=sender)
-        return _declared(registry, asset.asset_id, done.funding.outcome, done.funding.approval)
-
-    return idem.run(work, status_code=201)
-
-
-@router.post(
-    "/prepare",
-    status_code=201,
-    dependencies=[allow(*ISSUERS)],
-    summary="Prepare a dividend's declaration for the issuer to sign",
-    description="The non-custodial twin of the declaration. Approve the stock for `amount` on the cash "
-    "token first with your own wallet (an ERC-20 `approve` through the chain's JSON-RPC): the declaration "
-    "is refused (409, naming the amount) until the allowance is there.",
-)
-def prepare_declare_dividend(
-    asset_id: AssetId, body: DividendCreate, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a dividend's declaration."""
+def _declare(registry: Registry, caller: Principal, asset_id: AssetId, body: DividendCreate) -> Built:
     asset, sender, record_date, amount = _declaration(registry, caller, asset_id, body)
     tx = registry.stocks.prepare_declare_dividend(asset.asset_id, record_date, amount, sender=sender)
-    return prepare(registry, caller, DECLARE, tx, now=now, context={"asset_id": asset.asset_id})
+    return Built.on_asset(tx, asset.asset_id)
+
+
+def _declare_custodially(registry: Registry, caller: Principal, asset_id: str, body: DividendCreate) -> Sent:
+    """Approves the stock for the cash first when the allowance is short (`Sent.approval`)."""
+    asset, sender, record_date, amount = _declaration(registry, caller, asset_id, body)
+    done = registry.stocks.declare_dividend(asset.asset_id, record_date, amount, sender=sender)
+    return Sent(done.funding.outcome, {"asset_id": asset.asset_id}, approval=done.funding.approval)
+
+
+sending(
+    router,
+    "",
+    DECLARE,
+    DividendDeclaredPublic,
+    status_code=201,
+    build=_declare,
+    custody=_declare_custodially,
+    answer=_declared,
+    dependencies=[allow(*ISSUERS)],
+    custodial=Doc(
+        "declare_dividend",
+        "Declare a dividend",
+        "Declares a dividend of `amount` (cash token units) for the holders at `record_date` and pays it in "
+        "at once from the sender's cash (custody approves the stock for it first when the allowance is "
+        "short). The stock's issuer (or an admin) sends it; the sender needs the supply role. A record date "
+        "not in the chain's future or not after the last one is 422 naming it; cash short: 409, nothing "
+        "sent." + SENDING,
+    ),
+    prepared=Doc(
+        "prepare_declare_dividend",
+        "Prepare a dividend's declaration for the issuer to sign",
+        "The non-custodial twin of the declaration. Approve the stock for `amount` on the cash token first "
+        "with your own wallet (an ERC-20 `approve` through the chain's JSON-RPC): the declaration is "
+        "refused (409, naming the amount) until the allowance is there.",
+    ),
+)
 
 
 # -- claim --------------------------------------------------------------------------------------------
 
 
-def _claim_tx(
-    registry: Registry, caller: Principal, asset_id: str, dividend_id: int, body: ClaimCreate
-) -> PreparedTransaction:
+def _claim(
+    registry: Registry, caller: Principal, asset_id: AssetId, dividend_id: DividendId, body: Claim
+) -> Built:
     asset = _stock(registry, asset_id)
     sender, holder = claimer(registry, caller, asset, body.holder, body.sender)
     if holder is None:
-        return registry.stocks.prepare_claim_dividend(asset.asset_id, dividend_id, sender=sender)
-    return registry.stocks.prepare_claim_dividend_for(asset.asset_id, dividend_id, holder, sender=sender)
+        tx = registry.stocks.prepare_claim_dividend(asset.asset_id, dividend_id, sender=sender)
+    else:
+        tx = registry.stocks.prepare_claim_dividend_for(asset.asset_id, dividend_id, holder, sender=sender)
+    return Built.on_asset(tx, asset_id)
 
 
-@router.post(
+sending(
+    router,
     "/{dividend_id}/claim",
-    response_model=ClaimedPublic,
+    CLAIM,
+    ClaimedPublic,
+    build=_claim,
+    answer=_claimed,
     dependencies=[allow(*CLAIMERS)],
-    summary="Claim a dividend",
-    description="Claims `holder`'s part of dividend `dividend_id` (default: the sender's), paid to the "
-    "holder, never to the sender. An investor key claims for its own wallets; the stock's issuer (the "
-    "paying agent, with the supply role) or an admin may claim on a holder's behalf. A payment the stock "
-    "would withhold (holder frozen, not verified, wallet re-linked, token paused) is refused before "
-    "sending: 422 `payment-withheld`, naming `RegulatedTokenPaymentWithheld`, the rule and what clears it; "
-    "it stays owed. Record date not reached, already claimed or past the claim period: 409 with the "
-    "contract's error." + SENDING,
+    custodial=Doc(
+        "claim_dividend",
+        "Claim a dividend",
+        "Claims `holder`'s part of dividend `dividend_id` (default: the sender's), paid to the holder, never "
+        "to the sender. An investor key claims for its own wallets; the stock's issuer (the paying agent, "
+        "with the supply role) or an admin may claim on a holder's behalf. A payment the stock would "
+        "withhold (holder frozen, not verified, wallet re-linked, token paused) is refused before sending: "
+        "422 `payment-withheld`, naming `RegulatedTokenPaymentWithheld`, the rule and what clears it; it "
+        "stays owed. Record date not reached, already claimed or past the claim period: 409 with the "
+        "contract's error." + SENDING,
+    ),
+    prepared=Doc(
+        "prepare_claim_dividend",
+        "Prepare a dividend claim for the holder's wallet to sign",
+        "The non-custodial twin of the claim: the same checks, then the unsigned transaction.",
+    ),
 )
-def claim_dividend(
-    *,
-    asset_id: AssetId,
-    dividend_id: DividendId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-    body: Claim,
-) -> Response:
-    """Claim a dividend."""
-
-    def work() -> ClaimedPublic:
-        tx = _claim_tx(registry, caller, asset_id, dividend_id, body)
-        return _claimed(registry, asset_id, registry.context.send(tx, asset_id=asset_id))
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{dividend_id}/claim/prepare",
-    status_code=201,
-    dependencies=[allow(*CLAIMERS)],
-    summary="Prepare a dividend claim for the holder's wallet to sign",
-    description="The non-custodial twin of the claim: the same checks, then the unsigned transaction.",
-)
-def prepare_claim_dividend(
-    *,
-    asset_id: AssetId,
-    dividend_id: DividendId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-    body: Claim,
-) -> PreparedPublic:
-    """Prepare a dividend claim."""
-    tx = _claim_tx(registry, caller, asset_id, dividend_id, body)
-    return prepare(registry, caller, CLAIM, tx, now=now, context={"asset_id": asset_id})
 
 
 # -- sweep --------------------------------------------------------------------------------------------
 
 
-@router.post(
-    "/{dividend_id}/sweep",
-    response_model=SweptPublic,
-    dependencies=[allow(*ISSUERS)],
-    summary="Sweep what is left of a dividend",
-    description="Returns to the declarer the part of dividend `dividend_id` nobody can claim any more: "
-    "after the claim period everything left, at once a dividend whose record date passed with no shares "
-    "(supply role; never while paused). Otherwise 409, nothing sent." + SENDING,
-)
-def sweep_dividend(
-    *,
-    asset_id: AssetId,
-    dividend_id: DividendId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-    body: Empty,
-) -> Response:
-    """Sweep a dividend."""
-
-    def work() -> SweptPublic:
-        asset, sender = operated(registry, caller, asset_id, "stock", body.sender)
-        outcome = registry.stocks.sweep_dividend(asset.asset_id, dividend_id, sender=sender)
-        return _swept(registry, asset.asset_id, outcome)
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{dividend_id}/sweep/prepare",
-    status_code=201,
-    dependencies=[allow(*ISSUERS)],
-    summary="Prepare a dividend sweep for the issuer to sign",
-    description="The non-custodial twin of the sweep.",
-)
-def prepare_sweep_dividend(
-    *,
-    asset_id: AssetId,
-    dividend_id: DividendId,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-    body: Empty,
-) -> PreparedPublic:
-    """Prepare a dividend sweep."""
+def _sweep(
+    registry: Registry, caller: Principal, asset_id: AssetId, dividend_id: DividendId, body: Empty
+) -> Built:
     asset, sender = operated(registry, caller, asset_id, "stock", body.sender)
     tx = registry.stocks.prepare_sweep_dividend(asset.asset_id, dividend_id, sender=sender)
-    return prepare(registry, caller, SWEEP, tx, now=now, context={"asset_id": asset.asset_id})
+    return Built.on_asset(tx, asset.asset_id)
+
+
+sending(
+    router,
+    "/{dividend_id}/sweep",
+    SWEEP,
+    SweptPublic,
+    build=_sweep,
+    answer=_swept,
+    dependencies=[allow(*ISSUERS)],
+    custodial=Doc(
+        "sweep_dividend",
+        "Sweep what is left of a dividend",
+        "Returns to the declarer the part of dividend `dividend_id` nobody can claim any more: after the "
+        "claim period everything left, at once a dividend whose record date passed with no shares (supply "
+        "role; never while paused). Otherwise 409, nothing sent." + SENDING,
+    ),
+    prepared=Doc(
+        "prepare_sweep_dividend",
+        "Prepare a dividend sweep for the issuer to sign",
+        "The non-custodial twin of the sweep.",
+    ),
+)

@@ -10,11 +10,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import Response
 
-from api.deps import ClockDep, IdempotencyDep, PageDep, PrincipalDep, RegistryDep
+from api.deps import PageDep, RegistryDep
 from api.errors import not_found
-from api.prepared import operation, plain_operation, prepare
 from api.schemas.common import TransactionPublic, format_amount, parse_amount
 from api.schemas.enforcement import (
     EnforcementSender,
@@ -26,13 +24,12 @@ from api.schemas.enforcement import (
     MovePublic,
     RecoveryCreate,
 )
-from api.schemas.transactions import OperationResultPublic, PreparedPublic
+from api.schemas.transactions import OperationResultPublic
 from api.scope import await_index
 from api.security import EVERY_ROLE, Principal, allow
-from registry.access.prepared import Prepared
+from api.sending import Built, Doc, Sent, plain_answer, sending
 from registry.assets.tokens import REGULATED
 from registry.context import check_address
-from registry.custody.transactions import PreparedTransaction, TxOutcome
 from registry.errors import OperationRefusedError
 from registry.index import queries
 from registry.runtime import Registry
@@ -75,9 +72,6 @@ UNFREEZE = "enforcement.unfreeze"
 FORCED_TRANSFER = "enforcement.forced_transfer"
 RECOVERY = "enforcement.recovery"
 
-plain_operation(PAUSE)
-plain_operation(UNPAUSE)
-
 
 def freeze_public(registry: Registry, asset_id: str, account: str) -> FreezePublic:
     """``account``'s freezes and balance on ``asset_id`` now, read from the contract."""
@@ -96,22 +90,22 @@ def _scoped(registry: Registry, caller: Principal, asset_id: str, sender: str | 
     return caller.sender(sender)
 
 
-def _sent(registry: Registry, tx: PreparedTransaction, asset_id: str) -> TxOutcome:
-    outcome = registry.context.send(tx, asset_id=asset_id)
-    await_index(registry, outcome)
-    return outcome
+def _indexed(registry: Registry, sent: Sent) -> OperationResultPublic:
+    await_index(registry, sent.outcome)
+    return plain_answer(registry, sent)
 
 
 # -- pause ----------------------------------------------------------------------------------------------
 
 
-def _prepared_pause(
-    registry: Registry, caller: Principal, asset_id: str, body: EnforcementSender, *, pause: bool
-) -> PreparedTransaction:
+def _pause(registry: Registry, caller: Principal, asset_id: AssetId, body: EnforcementSender) -> Built:
     sender = _scoped(registry, caller, asset_id, body.sender)
-    if pause:
-        return registry.tokens.prepare_pause(asset_id, sender=sender)
-    return registry.tokens.prepare_unpause(asset_id, sender=sender)
+    return Built.on_asset(registry.tokens.prepare_pause(asset_id, sender=sender), asset_id)
+
+
+def _unpause(registry: Registry, caller: Principal, asset_id: AssetId, body: EnforcementSender) -> Built:
+    sender = _scoped(registry, caller, asset_id, body.sender)
+    return Built.on_asset(registry.tokens.prepare_unpause(asset_id, sender=sender), asset_id)
 
 
 _PAUSE_DESCRIPTION = (
@@ -120,81 +114,36 @@ _PAUSE_DESCRIPTION = (
 )
 _UNPAUSE_DESCRIPTION = "Lifts the token's pause. Unpausing a token that is not paused is 409."
 
-
-@router.post(
+sending(
+    router,
     "/pause",
-    response_model=OperationResultPublic,
+    PAUSE,
+    OperationResultPublic,
+    build=_pause,
+    answer=_indexed,
     dependencies=[ENFORCERS],
-    summary="Pause an asset",
-    description=_PAUSE_DESCRIPTION,
+    custodial=Doc("pause", "Pause an asset", _PAUSE_DESCRIPTION),
+    prepared=Doc(
+        "prepare_pause",
+        "Prepare a pause for the enforcement agent to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/pause. " + _PAUSE_DESCRIPTION,
+    ),
 )
-def pause(
-    asset_id: AssetId,
-    body: EnforcementSender,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-) -> Response:
-    """Pause an asset."""
-
-    def work() -> OperationResultPublic:
-        tx = _prepared_pause(registry, caller, asset_id, body, pause=True)
-        return OperationResultPublic(transaction=TransactionPublic.of(_sent(registry, tx, asset_id)))
-
-    return idem.run(work)
-
-
-@router.post(
-    "/pause/prepare",
-    status_code=201,
-    dependencies=[ENFORCERS],
-    summary="Prepare a pause for the enforcement agent to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/pause. " + _PAUSE_DESCRIPTION,
-)
-def prepare_pause(
-    asset_id: AssetId, body: EnforcementSender, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a pause for the enforcement agent to sign."""
-    tx = _prepared_pause(registry, caller, asset_id, body, pause=True)
-    return prepare(registry, caller, PAUSE, tx, now=now, context={"asset_id": asset_id})
-
-
-@router.post(
+sending(
+    router,
     "/unpause",
-    response_model=OperationResultPublic,
+    UNPAUSE,
+    OperationResultPublic,
+    build=_unpause,
+    answer=_indexed,
     dependencies=[ENFORCERS],
-    summary="Unpause an asset",
-    description=_UNPAUSE_DESCRIPTION,
+    custodial=Doc("unpause", "Unpause an asset", _UNPAUSE_DESCRIPTION),
+    prepared=Doc(
+        "prepare_unpause",
+        "Prepare an unpause for the enforcement agent to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/unpause. " + _UNPAUSE_DESCRIPTION,
+    ),
 )
-def unpause(
-    asset_id: AssetId,
-    body: EnforcementSender,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-) -> Response:
-    """Unpause an asset."""
-
-    def work() -> OperationResultPublic:
-        tx = _prepared_pause(registry, caller, asset_id, body, pause=False)
-        return OperationResultPublic(transaction=TransactionPublic.of(_sent(registry, tx, asset_id)))
-
-    return idem.run(work)
-
-
-@router.post(
-    "/unpause/prepare",
-    status_code=201,
-    dependencies=[ENFORCERS],
-    summary="Prepare an unpause for the enforcement agent to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/unpause. " + _UNPAUSE_DESCRIPTION,
-)
-def prepare_unpause(
-    asset_id: AssetId, body: EnforcementSender, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare an unpause for the enforcement agent to sign."""
-    tx = _prepared_pause(registry, caller, asset_id, body, pause=False)
-    return prepare(registry, caller, UNPAUSE, tx, now=now, context={"asset_id": asset_id})
 
 
 # -- freezes --------------------------------------------------------------------------------------------
@@ -226,33 +175,25 @@ def list_freezes(asset_id: AssetId, registry: RegistryDep, page: PageDep) -> Fre
     )
 
 
-def _prepared_freeze(
-    registry: Registry, caller: Principal, asset_id: str, body: FreezeCreate
-) -> PreparedTransaction:
-    sender = _scoped(registry, caller, asset_id, body.sender)
-    account = str(body.account)
-    if body.amount is None:
-        return registry.tokens.prepare_freeze_account(asset_id, account, sender=sender)
-    amount = parse_amount(body.amount, registry.asset(asset_id).decimals, "amount")
-    return registry.tokens.prepare_set_frozen_tokens(asset_id, account, amount, sender=sender)
-
-
-def _freeze_changed(
-    registry: Registry, asset_id: str, account: str, outcome: TxOutcome
-) -> FreezeChangedPublic:
+def _freeze_changed(registry: Registry, sent: Sent) -> FreezeChangedPublic:
+    await_index(registry, sent.outcome)
+    context = sent.context
     return FreezeChangedPublic(
-        freeze=freeze_public(registry, asset_id, account), transaction=TransactionPublic.of(outcome)
+        freeze=freeze_public(registry, str(context["asset_id"]), str(context["account"])),
+        transaction=TransactionPublic.of(sent.outcome),
     )
 
 
-def _complete_freeze(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> FreezeChangedPublic:
-    await_index(registry, outcome)
-    context = prepared.context
-    return _freeze_changed(registry, str(context["asset_id"]), str(context["account"]), outcome)
+def _freeze(registry: Registry, caller: Principal, asset_id: AssetId, body: FreezeCreate) -> Built:
+    sender = _scoped(registry, caller, asset_id, body.sender)
+    account = str(body.account)
+    if body.amount is None:
+        tx = registry.tokens.prepare_freeze_account(asset_id, account, sender=sender)
+    else:
+        amount = parse_amount(body.amount, registry.asset(asset_id).decimals, "amount")
+        tx = registry.tokens.prepare_set_frozen_tokens(asset_id, account, amount, sender=sender)
+    return Built.on_asset(tx, asset_id, {"account": account})
 
-
-operation(FREEZE, FreezeChangedPublic, status_code=201)(_complete_freeze)
-operation(UNFREEZE, FreezeChangedPublic)(_complete_freeze)
 
 _FREEZE_DESCRIPTION = (
     "Without `amount`, freezes the account whole: it can neither send nor receive the token and payments "
@@ -260,55 +201,37 @@ _FREEZE_DESCRIPTION = (
     "rest; 0 lifts a partial freeze)."
 )
 
-
-@router.post(
+sending(
+    router,
     "/freezes",
+    FREEZE,
+    FreezeChangedPublic,
     status_code=201,
-    response_model=FreezeChangedPublic,
+    build=_freeze,
+    answer=_freeze_changed,
     dependencies=[ENFORCERS],
-    summary="Freeze an account or some of its tokens",
-    description=_FREEZE_DESCRIPTION,
+    custodial=Doc("freeze", "Freeze an account or some of its tokens", _FREEZE_DESCRIPTION),
+    prepared=Doc(
+        "prepare_freeze",
+        "Prepare a freeze for the enforcement agent to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/freezes. " + _FREEZE_DESCRIPTION,
+    ),
 )
-def freeze(
-    asset_id: AssetId, body: FreezeCreate, registry: RegistryDep, caller: PrincipalDep, idem: IdempotencyDep
-) -> Response:
-    """Freeze an account or some of its tokens."""
-
-    def work() -> FreezeChangedPublic:
-        tx = _prepared_freeze(registry, caller, asset_id, body)
-        return _freeze_changed(registry, asset_id, str(body.account), _sent(registry, tx, asset_id))
-
-    return idem.run(work, status_code=201)
 
 
-@router.post(
-    "/freezes/prepare",
-    status_code=201,
-    dependencies=[ENFORCERS],
-    summary="Prepare a freeze for the enforcement agent to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/freezes. " + _FREEZE_DESCRIPTION,
-)
-def prepare_freeze(
-    asset_id: AssetId, body: FreezeCreate, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a freeze for the enforcement agent to sign."""
-    tx = _prepared_freeze(registry, caller, asset_id, body)
-    return prepare(
-        registry, caller, FREEZE, tx, now=now, context={"asset_id": asset_id, "account": str(body.account)}
-    )
-
-
-def _prepared_unfreeze(
-    registry: Registry, caller: Principal, asset_id: str, account: str, sender: str | None
-) -> tuple[str, PreparedTransaction]:
+def _unfreeze(
+    registry: Registry, caller: Principal, asset_id: AssetId, account: Account, sender: SenderQuery = None
+) -> Built:
     signer = _scoped(registry, caller, asset_id, sender)
     target = check_address(account, "account")
     state = freeze_public(registry, asset_id, target)
     if state.account_frozen:
-        return target, registry.tokens.prepare_unfreeze_account(asset_id, target, sender=signer)
-    if state.frozen != "0":
-        return target, registry.tokens.prepare_set_frozen_tokens(asset_id, target, 0, sender=signer)
-    raise not_found("freeze", f"{target} has no freeze on {asset_id}: nothing to lift")
+        tx = registry.tokens.prepare_unfreeze_account(asset_id, target, sender=signer)
+    elif state.frozen != "0":
+        tx = registry.tokens.prepare_set_frozen_tokens(asset_id, target, 0, sender=signer)
+    else:
+        raise not_found("freeze", f"{target} has no freeze on {asset_id}: nothing to lift")
+    return Built.on_asset(tx, asset_id, {"account": target})
 
 
 _UNFREEZE_DESCRIPTION = (
@@ -317,80 +240,39 @@ _UNFREEZE_DESCRIPTION = (
     "is 404."
 )
 
-
-@router.delete(
+sending(
+    router,
     "/freezes/{account}",
-    response_model=FreezeChangedPublic,
+    UNFREEZE,
+    FreezeChangedPublic,
+    method="DELETE",
+    build=_unfreeze,
+    answer=_freeze_changed,
     dependencies=[ENFORCERS],
-    summary="Lift an account's freeze",
-    description=_UNFREEZE_DESCRIPTION,
+    custodial=Doc("unfreeze", "Lift an account's freeze", _UNFREEZE_DESCRIPTION),
+    prepared=Doc(
+        "prepare_unfreeze",
+        "Prepare lifting a freeze for the enforcement agent to sign",
+        "The non-custodial twin of DELETE /assets/{asset_id}/freezes/{account}. " + _UNFREEZE_DESCRIPTION,
+    ),
 )
-def unfreeze(
-    *,
-    asset_id: AssetId,
-    account: Account,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-    sender: SenderQuery = None,
-) -> Response:
-    """Lift an account's freeze."""
-
-    def work() -> FreezeChangedPublic:
-        target, tx = _prepared_unfreeze(registry, caller, asset_id, account, sender)
-        return _freeze_changed(registry, asset_id, target, _sent(registry, tx, asset_id))
-
-    return idem.run(work)
-
-
-@router.delete(
-    "/freezes/{account}/prepare",
-    status_code=201,
-    dependencies=[ENFORCERS],
-    summary="Prepare lifting a freeze for the enforcement agent to sign",
-    description="The non-custodial twin of DELETE /assets/{asset_id}/freezes/{account}. "
-    + _UNFREEZE_DESCRIPTION,
-)
-def prepare_unfreeze(
-    *,
-    asset_id: AssetId,
-    account: Account,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-    sender: SenderQuery = None,
-) -> PreparedPublic:
-    """Prepare lifting a freeze for the enforcement agent to sign."""
-    target, tx = _prepared_unfreeze(registry, caller, asset_id, account, sender)
-    return prepare(registry, caller, UNFREEZE, tx, now=now, context={"asset_id": asset_id, "account": target})
 
 
 # -- forced transfers and recovery ----------------------------------------------------------------------
 
 
-def _moved(
-    registry: Registry, asset_id: str, source: str, destination: str, outcome: TxOutcome
-) -> MovePublic:
+def _moved(registry: Registry, sent: Sent) -> MovePublic:
+    await_index(registry, sent.outcome)
+    context = sent.context
+    asset_id = str(context["asset_id"])
     return MovePublic(
-        source=freeze_public(registry, asset_id, source),
-        destination=freeze_public(registry, asset_id, destination),
-        transaction=TransactionPublic.of(outcome),
+        source=freeze_public(registry, asset_id, str(context["from"])),
+        destination=freeze_public(registry, asset_id, str(context["to"])),
+        transaction=TransactionPublic.of(sent.outcome),
     )
 
 
-def _complete_move(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> MovePublic:
-    await_index(registry, outcome)
-    context = prepared.context
-    return _moved(registry, str(context["asset_id"]), str(context["from"]), str(context["to"]), outcome)
-
-
-operation(FORCED_TRANSFER, MovePublic, status_code=201)(_complete_move)
-operation(RECOVERY, MovePublic, status_code=201)(_complete_move)
-
-
-def _prepared_forced(
-    registry: Registry, caller: Principal, asset_id: str, body: ForcedTransferCreate
-) -> PreparedTransaction:
+def _forced(registry: Registry, caller: Principal, asset_id: AssetId, body: ForcedTransferCreate) -> Built:
     sender = _scoped(registry, caller, asset_id, body.sender)
     amount = parse_amount(body.amount, registry.asset(asset_id).decimals, "amount")
     held = registry.tokens.balance_of(asset_id, str(body.source))
@@ -398,9 +280,10 @@ def _prepared_forced(
         raise OperationRefusedError(
             f"{body.source} holds {held} of {asset_id}, fewer than the {amount} to move; nothing was sent"
         )
-    return registry.tokens.prepare_forced_transfer(
+    tx = registry.tokens.prepare_forced_transfer(
         asset_id, str(body.source), str(body.to), amount, sender=sender
     )
+    return Built.on_asset(tx, asset_id, {"from": str(body.source), "to": str(body.to)})
 
 
 _FORCED_DESCRIPTION = (
@@ -409,54 +292,29 @@ _FORCED_DESCRIPTION = (
     "nothing sent). Moving more than the source holds is 409."
 )
 
-
-@router.post(
+sending(
+    router,
     "/forced-transfers",
+    FORCED_TRANSFER,
+    MovePublic,
     status_code=201,
-    response_model=MovePublic,
+    build=_forced,
+    answer=_moved,
     dependencies=[ENFORCERS],
-    summary="Move tokens by force",
-    description=_FORCED_DESCRIPTION,
+    custodial=Doc("forced_transfer", "Move tokens by force", _FORCED_DESCRIPTION),
+    prepared=Doc(
+        "prepare_forced_transfer",
+        "Prepare a forced transfer for the enforcement agent to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/forced-transfers. " + _FORCED_DESCRIPTION,
+    ),
 )
-def forced_transfer(
-    asset_id: AssetId,
-    body: ForcedTransferCreate,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-) -> Response:
-    """Move tokens by force."""
-
-    def work() -> MovePublic:
-        tx = _prepared_forced(registry, caller, asset_id, body)
-        return _moved(registry, asset_id, str(body.source), str(body.to), _sent(registry, tx, asset_id))
-
-    return idem.run(work, status_code=201)
 
 
-@router.post(
-    "/forced-transfers/prepare",
-    status_code=201,
-    dependencies=[ENFORCERS],
-    summary="Prepare a forced transfer for the enforcement agent to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/forced-transfers. " + _FORCED_DESCRIPTION,
-)
-def prepare_forced_transfer(
-    asset_id: AssetId, body: ForcedTransferCreate, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a forced transfer for the enforcement agent to sign."""
-    tx = _prepared_forced(registry, caller, asset_id, body)
-    context = {"asset_id": asset_id, "from": str(body.source), "to": str(body.to)}
-    return prepare(registry, caller, FORCED_TRANSFER, tx, now=now, context=context)
-
-
-def _prepared_recovery(
-    registry: Registry, caller: Principal, asset_id: str, body: RecoveryCreate
-) -> PreparedTransaction:
+def _recovery(registry: Registry, caller: Principal, asset_id: AssetId, body: RecoveryCreate) -> Built:
     sender = _scoped(registry, caller, asset_id, body.sender)
-    return registry.tokens.prepare_recover_wallet(
-        asset_id, str(body.lost), str(body.replacement), sender=sender
-    )
+    lost, replacement = str(body.lost), str(body.replacement)
+    tx = registry.tokens.prepare_recover_wallet(asset_id, lost, replacement, sender=sender)
+    return Built.on_asset(tx, asset_id, {"from": lost, "to": replacement})
 
 
 _RECOVERY_DESCRIPTION = (
@@ -465,40 +323,19 @@ _RECOVERY_DESCRIPTION = (
     "investor, or not verified, is 409 and nothing is sent."
 )
 
-
-@router.post(
+sending(
+    router,
     "/recoveries",
+    RECOVERY,
+    MovePublic,
     status_code=201,
-    response_model=MovePublic,
+    build=_recovery,
+    answer=_moved,
     dependencies=[ENFORCERS],
-    summary="Recover a lost wallet",
-    description=_RECOVERY_DESCRIPTION,
+    custodial=Doc("recover_wallet", "Recover a lost wallet", _RECOVERY_DESCRIPTION),
+    prepared=Doc(
+        "prepare_recovery",
+        "Prepare a wallet recovery for the enforcement agent to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/recoveries. " + _RECOVERY_DESCRIPTION,
+    ),
 )
-def recover_wallet(
-    asset_id: AssetId, body: RecoveryCreate, registry: RegistryDep, caller: PrincipalDep, idem: IdempotencyDep
-) -> Response:
-    """Recover a lost wallet."""
-
-    def work() -> MovePublic:
-        tx = _prepared_recovery(registry, caller, asset_id, body)
-        return _moved(
-            registry, asset_id, str(body.lost), str(body.replacement), _sent(registry, tx, asset_id)
-        )
-
-    return idem.run(work, status_code=201)
-
-
-@router.post(
-    "/recoveries/prepare",
-    status_code=201,
-    dependencies=[ENFORCERS],
-    summary="Prepare a wallet recovery for the enforcement agent to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/recoveries. " + _RECOVERY_DESCRIPTION,
-)
-def prepare_recovery(
-    asset_id: AssetId, body: RecoveryCreate, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a wallet recovery for the enforcement agent to sign."""
-    tx = _prepared_recovery(registry, caller, asset_id, body)
-    context = {"asset_id": asset_id, "from": str(body.lost), "to": str(body.replacement)}
-    return prepare(registry, caller, RECOVERY, tx, now=now, context=context)

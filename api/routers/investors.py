@@ -27,6 +27,7 @@ from api.schemas.investors import (
 from api.schemas.transactions import PreparedPublic
 from api.scope import await_index, require_investor_scope, timestamp
 from api.security import EVERY_ROLE, Principal, allow
+from api.sending import Built, Doc, Sent, sending
 from registry.access.prepared import Prepared
 from registry.chain.names import CHAIN_NAMES
 from registry.custody.transactions import PreparedTransaction, TxOutcome
@@ -102,20 +103,17 @@ def _expiry(registry: Registry, chain: str, body: InvestorCreate | InvestorUpdat
     return stamp
 
 
-def _changed(registry: Registry, chain: str, investor_id: int, outcome: TxOutcome) -> InvestorChangedPublic:
-    await_index(registry, outcome)
+def _changed(registry: Registry, sent: Sent) -> InvestorChangedPublic:
+    await_index(registry, sent.outcome)
+    chain, investor_id = str(sent.context["chain"]), int(sent.context["investor_id"])
     return InvestorChangedPublic(
         investor=investor_public(registry, registry.investors.investor(chain, investor_id)),
-        transaction=TransactionPublic.of(outcome),
+        transaction=TransactionPublic.of(sent.outcome),
     )
 
 
-def _complete_change(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> InvestorChangedPublic:
-    return _changed(registry, str(prepared.context["chain"]), int(prepared.context["investor_id"]), outcome)
-
-
-for _name in (UPDATE, REVOKE, ADD_WALLET, REMOVE_WALLET):
-    operation(_name, InvestorChangedPublic)(_complete_change)
+def _investor_change(chain: str, investor_id: int, tx: PreparedTransaction) -> Built:
+    return Built(tx, {"chain": chain, "investor_id": investor_id})
 
 
 def _registered_id(registry: Registry, chain: str, outcome: TxOutcome) -> int:
@@ -135,7 +133,6 @@ def _created(registry: Registry, chain: str, outcomes: list[TxOutcome]) -> Inves
     )
 
 
-@operation(REGISTER, InvestorCreatedPublic, status_code=201)
 def _complete_register(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> InvestorCreatedPublic:
     return _created(registry, str(prepared.context["chain"]), [outcome])
 
@@ -261,9 +258,9 @@ def get_investor(
     return investor_public(registry, record)
 
 
-def _prepared_update(
-    registry: Registry, caller: Principal, chain: str, investor_id: int, body: InvestorUpdate
-) -> PreparedTransaction:
+def _update(
+    registry: Registry, caller: Principal, chain: Chain, investor_id: InvestorId, body: InvestorUpdate
+) -> Built:
     changes = body.model_dump(exclude_unset=True, exclude={"sender"})
     if not changes or all(value is None for value in changes.values()):
         raise InvalidInputError(
@@ -278,7 +275,7 @@ def _prepared_update(
                 f"investor {investor_id}'s KYC has expired: a change must renew it, give kyc_expires_at",
             )
         expiry = current.kyc_expiry
-    return registry.investors.prepare_update(
+    tx = registry.investors.prepare_update(
         chain,
         investor_id,
         country=country_code(body.country) if body.country is not None else current.country,
@@ -287,6 +284,7 @@ def _prepared_update(
         professional=body.professional if body.professional is not None else current.professional,
         sender=caller.sender(body.sender),
     )
+    return _investor_change(chain, investor_id, tx)
 
 
 _UPDATE_DESCRIPTION = (
@@ -295,60 +293,30 @@ _UPDATE_DESCRIPTION = (
     "with the change."
 )
 
-
-@router.patch(
+sending(
+    router,
     "/{chain}/{investor_id}",
-    response_model=InvestorChangedPublic,
+    UPDATE,
+    InvestorChangedPublic,
+    method="PATCH",
+    build=_update,
+    answer=_changed,
     dependencies=[ONBOARDING],
-    summary="Change an investor",
-    description=_UPDATE_DESCRIPTION,
+    custodial=Doc("update_investor", "Change an investor", _UPDATE_DESCRIPTION),
+    prepared=Doc(
+        "prepare_update",
+        "Prepare an investor's change for the KYC provider to sign",
+        "The non-custodial twin of PATCH /investors/{chain}/{investor_id}. " + _UPDATE_DESCRIPTION,
+    ),
 )
-def update_investor(
-    *,
-    chain: Chain,
-    investor_id: InvestorId,
-    body: InvestorUpdate,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-) -> Response:
-    """Change an investor."""
-
-    def work() -> InvestorChangedPublic:
-        tx = _prepared_update(registry, caller, chain, investor_id, body)
-        return _changed(registry, chain, investor_id, registry.context.send(tx))
-
-    return idem.run(work)
 
 
-@router.patch(
-    "/{chain}/{investor_id}/prepare",
-    status_code=201,
-    dependencies=[ONBOARDING],
-    summary="Prepare an investor's change for the KYC provider to sign",
-    description="The non-custodial twin of PATCH /investors/{chain}/{investor_id}. " + _UPDATE_DESCRIPTION,
-)
-def prepare_update(
-    *,
-    chain: Chain,
-    investor_id: InvestorId,
-    body: InvestorUpdate,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-) -> PreparedPublic:
-    """Prepare an investor's change for the KYC provider to sign."""
-    tx = _prepared_update(registry, caller, chain, investor_id, body)
-    return prepare(
-        registry, caller, UPDATE, tx, now=now, context={"chain": chain, "investor_id": investor_id}
-    )
-
-
-def _prepared_revoke(
-    registry: Registry, caller: Principal, chain: str, investor_id: int, body: SenderOnly
-) -> PreparedTransaction:
+def _revoke(
+    registry: Registry, caller: Principal, chain: Chain, investor_id: InvestorId, body: SenderOnly
+) -> Built:
     load_investor(registry, chain, investor_id)
-    return registry.investors.prepare_revoke(chain, investor_id, sender=caller.sender(body.sender))
+    tx = registry.investors.prepare_revoke(chain, investor_id, sender=caller.sender(body.sender))
+    return _investor_change(chain, investor_id, tx)
 
 
 _REVOKE_DESCRIPTION = (
@@ -357,63 +325,31 @@ _REVOKE_DESCRIPTION = (
     "Revoking twice is 409."
 )
 
-
-@router.post(
+sending(
+    router,
     "/{chain}/{investor_id}/revoke",
-    response_model=InvestorChangedPublic,
+    REVOKE,
+    InvestorChangedPublic,
+    build=_revoke,
+    answer=_changed,
     dependencies=[ONBOARDING],
-    summary="Revoke an investor",
-    description=_REVOKE_DESCRIPTION,
+    custodial=Doc("revoke_investor", "Revoke an investor", _REVOKE_DESCRIPTION),
+    prepared=Doc(
+        "prepare_revoke",
+        "Prepare a revocation for the KYC provider to sign",
+        "The non-custodial twin of POST /investors/{chain}/{investor_id}/revoke. " + _REVOKE_DESCRIPTION,
+    ),
 )
-def revoke_investor(
-    *,
-    chain: Chain,
-    investor_id: InvestorId,
-    body: SenderOnly,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-) -> Response:
-    """Revoke an investor."""
-
-    def work() -> InvestorChangedPublic:
-        tx = _prepared_revoke(registry, caller, chain, investor_id, body)
-        return _changed(registry, chain, investor_id, registry.context.send(tx))
-
-    return idem.run(work)
 
 
-@router.post(
-    "/{chain}/{investor_id}/revoke/prepare",
-    status_code=201,
-    dependencies=[ONBOARDING],
-    summary="Prepare a revocation for the KYC provider to sign",
-    description="The non-custodial twin of POST /investors/{chain}/{investor_id}/revoke. "
-    + _REVOKE_DESCRIPTION,
-)
-def prepare_revoke(
-    *,
-    chain: Chain,
-    investor_id: InvestorId,
-    body: SenderOnly,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-) -> PreparedPublic:
-    """Prepare a revocation for the KYC provider to sign."""
-    tx = _prepared_revoke(registry, caller, chain, investor_id, body)
-    return prepare(
-        registry, caller, REVOKE, tx, now=now, context={"chain": chain, "investor_id": investor_id}
-    )
-
-
-def _prepared_add(
-    registry: Registry, caller: Principal, chain: str, investor_id: int, body: WalletCreate
-) -> PreparedTransaction:
+def _add_wallet(
+    registry: Registry, caller: Principal, chain: Chain, investor_id: InvestorId, body: WalletCreate
+) -> Built:
     load_investor(registry, chain, investor_id)
-    return registry.investors.prepare_add_wallet(
+    tx = registry.investors.prepare_add_wallet(
         chain, investor_id, str(body.wallet), sender=caller.sender(body.sender)
     )
+    return _investor_change(chain, investor_id, tx)
 
 
 _ADD_DESCRIPTION = (
@@ -421,64 +357,38 @@ _ADD_DESCRIPTION = (
     "an investor already, or a revoked investor, is 409 and nothing is sent."
 )
 
-
-@router.post(
+sending(
+    router,
     "/{chain}/{investor_id}/wallets",
-    response_model=InvestorChangedPublic,
+    ADD_WALLET,
+    InvestorChangedPublic,
+    build=_add_wallet,
+    answer=_changed,
     dependencies=[ONBOARDING],
-    summary="Link a wallet to an investor",
-    description=_ADD_DESCRIPTION,
+    custodial=Doc("add_wallet", "Link a wallet to an investor", _ADD_DESCRIPTION),
+    prepared=Doc(
+        "prepare_add_wallet",
+        "Prepare a wallet's link for the KYC provider to sign",
+        "The non-custodial twin of POST /investors/{chain}/{investor_id}/wallets. " + _ADD_DESCRIPTION,
+    ),
 )
-def add_wallet(
+
+
+def _remove_wallet(
+    registry: Registry,
+    caller: Principal,
     *,
     chain: Chain,
     investor_id: InvestorId,
-    body: WalletCreate,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-) -> Response:
-    """Link a wallet to an investor."""
-
-    def work() -> InvestorChangedPublic:
-        tx = _prepared_add(registry, caller, chain, investor_id, body)
-        return _changed(registry, chain, investor_id, registry.context.send(tx))
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{chain}/{investor_id}/wallets/prepare",
-    status_code=201,
-    dependencies=[ONBOARDING],
-    summary="Prepare a wallet's link for the KYC provider to sign",
-    description="The non-custodial twin of POST /investors/{chain}/{investor_id}/wallets. "
-    + _ADD_DESCRIPTION,
-)
-def prepare_add_wallet(
-    *,
-    chain: Chain,
-    investor_id: InvestorId,
-    body: WalletCreate,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-) -> PreparedPublic:
-    """Prepare a wallet's link for the KYC provider to sign."""
-    tx = _prepared_add(registry, caller, chain, investor_id, body)
-    return prepare(
-        registry, caller, ADD_WALLET, tx, now=now, context={"chain": chain, "investor_id": investor_id}
-    )
-
-
-def _prepared_remove(
-    registry: Registry, caller: Principal, chain: str, investor_id: int, wallet: str, *, sender: str | None
-) -> PreparedTransaction:
+    wallet: Wallet,
+    sender: SenderQuery = None,
+) -> Built:
     load_investor(registry, chain, investor_id)
     owner = registry.investors.investor_of(chain, wallet)
     if owner != investor_id:
         raise not_found("wallet", f"{wallet} is not a wallet of investor {investor_id} on the {chain} chain")
-    return registry.investors.prepare_remove_wallet(chain, wallet, sender=caller.sender(sender))
+    tx = registry.investors.prepare_remove_wallet(chain, wallet, sender=caller.sender(sender))
+    return _investor_change(chain, investor_id, tx)
 
 
 _REMOVE_DESCRIPTION = (
@@ -487,53 +397,25 @@ _REMOVE_DESCRIPTION = (
     "(forced transfer or recovery). A wallet not of this investor is 404."
 )
 
-
-@router.delete(
+sending(
+    router,
     "/{chain}/{investor_id}/wallets/{wallet}",
-    response_model=InvestorChangedPublic,
+    REMOVE_WALLET,
+    InvestorChangedPublic,
+    method="DELETE",
+    build=_remove_wallet,
+    answer=_changed,
     dependencies=[ONBOARDING],
-    summary="Unlink a wallet from an investor",
-    description=_REMOVE_DESCRIPTION,
+    custodial=Doc("remove_wallet", "Unlink a wallet from an investor", _REMOVE_DESCRIPTION),
+    prepared=Doc(
+        "prepare_remove_wallet",
+        "Prepare a wallet's unlinking for the KYC provider to sign",
+        "The non-custodial twin of DELETE /investors/{chain}/{investor_id}/wallets/{wallet}. "
+        + _REMOVE_DESCRIPTION,
+    ),
 )
-def remove_wallet(
-    *,
-    chain: Chain,
-    investor_id: InvestorId,
-    wallet: Wallet,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    idem: IdempotencyDep,
-    sender: SenderQuery = None,
-) -> Response:
-    """Unlink a wallet from an investor."""
-
-    def work() -> InvestorChangedPublic:
-        tx = _prepared_remove(registry, caller, chain, investor_id, wallet, sender=sender)
-        return _changed(registry, chain, investor_id, registry.context.send(tx))
-
-    return idem.run(work)
 
 
-@router.delete(
-    "/{chain}/{investor_id}/wallets/{wallet}/prepare",
-    status_code=201,
-    dependencies=[ONBOARDING],
-    summary="Prepare a wallet's unlinking for the KYC provider to sign",
-    description="The non-custodial twin of DELETE /investors/{chain}/{investor_id}/wallets/{wallet}. "
-    + _REMOVE_DESCRIPTION,
-)
-def prepare_remove_wallet(
-    *,
-    chain: Chain,
-    investor_id: InvestorId,
-    wallet: Wallet,
-    registry: RegistryDep,
-    caller: PrincipalDep,
-    now: ClockDep,
-    sender: SenderQuery = None,
-) -> PreparedPublic:
-    """Prepare a wallet's unlinking for the KYC provider to sign."""
-    tx = _prepared_remove(registry, caller, chain, investor_id, wallet, sender=sender)
-    return prepare(
-        registry, caller, REMOVE_WALLET, tx, now=now, context={"chain": chain, "investor_id": investor_id}
-    )
+# Registered after the changes above, as before: POST /transactions' document lists the results in the
+# order their operations were registered.
+operation(REGISTER, InvestorCreatedPublic, status_code=201)(_complete_register)

@@ -12,12 +12,8 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Path
-from fastapi.responses import Response
 
-from api.deps import ClockDep, IdempotencyDep, PrincipalDep, RegistryDep
-from api.prepared import operation, prepare
 from api.schemas.common import TransactionPublic, format_amount, parse_amount
-from api.schemas.transactions import PreparedPublic
 from api.schemas.transfers import (
     BurnCreate,
     MintCreate,
@@ -26,10 +22,9 @@ from api.schemas.transfers import (
     TransferPublic,
 )
 from api.scope import await_index
-from api.security import allow
+from api.security import Principal, allow
+from api.sending import Built, Doc, Sent, sending
 from registry.access.keys import Role
-from registry.access.prepared import Prepared
-from registry.custody.transactions import PreparedTransaction, TxOutcome
 from registry.runtime import Registry
 
 TAG = {
@@ -65,233 +60,136 @@ def _is_cash(registry: Registry, asset_id: str) -> bool:
     return registry.asset(asset_id).kind == "cash"
 
 
-def _prepare_mint(
-    registry: Registry, asset_id: str, to: str, amount: int, sender: str
-) -> PreparedTransaction:
-    if _is_cash(registry, asset_id):
-        return registry.cash.prepare_mint(asset_id, to, amount, sender=sender)
-    return registry.tokens.prepare_mint(asset_id, to, amount, sender=sender)
-
-
-def _prepare_transfer(
-    registry: Registry, asset_id: str, to: str, amount: int, sender: str
-) -> PreparedTransaction:
-    if _is_cash(registry, asset_id):
-        return registry.cash.prepare_transfer(asset_id, to, amount, sender=sender)
-    return registry.tokens.prepare_transfer(asset_id, to, amount, sender=sender)
-
-
-def _supply_change(
-    registry: Registry, asset_id: str, account: str, amount: int, outcome: TxOutcome
-) -> SupplyChangePublic:
+def _supply_changed(registry: Registry, sent: Sent) -> SupplyChangePublic:
+    await_index(registry, sent.outcome)
+    context = sent.context
     return SupplyChangePublic(
-        asset_id=asset_id,
-        account=account,
-        amount=format_amount(amount, registry.asset(asset_id).decimals),
-        transaction=TransactionPublic.of(outcome),
+        asset_id=context["asset_id"],
+        account=context["account"],
+        amount=format_amount(int(context["amount"]), registry.asset(context["asset_id"]).decimals),
+        transaction=TransactionPublic.of(sent.outcome),
     )
 
 
-def _transfer(
-    registry: Registry, asset_id: str, sender: str, to: str, amount: int, *, outcome: TxOutcome
-) -> TransferPublic:
+def _transferred(registry: Registry, sent: Sent) -> TransferPublic:
+    await_index(registry, sent.outcome)
+    context = sent.context
     return TransferPublic(
-        asset_id=asset_id,
-        sender=sender,
-        to=to,
-        amount=format_amount(amount, registry.asset(asset_id).decimals),
-        transaction=TransactionPublic.of(outcome),
-    )
-
-
-@operation(MINT, SupplyChangePublic)
-def _complete_mint(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> SupplyChangePublic:
-    await_index(registry, outcome)
-    context = prepared.context
-    return _supply_change(registry, context["asset_id"], context["account"], int(context["amount"]), outcome)
-
-
-@operation(BURN, SupplyChangePublic)
-def _complete_burn(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> SupplyChangePublic:
-    await_index(registry, outcome)
-    context = prepared.context
-    return _supply_change(registry, context["asset_id"], context["account"], int(context["amount"]), outcome)
-
-
-@operation(TRANSFER, TransferPublic)
-def _complete_transfer(registry: Registry, prepared: Prepared, outcome: TxOutcome) -> TransferPublic:
-    await_index(registry, outcome)
-    context = prepared.context
-    return _transfer(
-        registry,
-        context["asset_id"],
-        prepared.unsigned.sender,
-        context["to"],
-        int(context["amount"]),
-        outcome=outcome,
+        asset_id=context["asset_id"],
+        sender=sent.outcome.sender,
+        to=context["to"],
+        amount=format_amount(int(context["amount"]), registry.asset(context["asset_id"]).decimals),
+        transaction=TransactionPublic.of(sent.outcome),
     )
 
 
 # -- mint ---------------------------------------------------------------------------------------------------
 
-_MINT_DESCRIPTION = (
-    "Creates `amount` new tokens in wallet `to`, signed by an address holding the token's supply role (the "
-    "issuer's, unless its admin granted the role to another). The token's rules are checked first: in kyc "
-    "mode the receiver must be a verified investor and within the country, investor-count, balance and "
-    "accredited rules; a refusal is 422 `compliance-refused` listing every broken rule, and nothing is "
-    "sent. An issuer operates only the assets it administers."
-)
 
-
-@router.post(
-    "/{asset_id}/mint",
-    response_model=SupplyChangePublic,
-    dependencies=[allow(*_SUPPLY)],
-    summary="Mint",
-    description=_MINT_DESCRIPTION,
-)
-def mint(
-    asset_id: AssetId, body: MintCreate, registry: RegistryDep, caller: PrincipalDep, idem: IdempotencyDep
-) -> Response:
-    """Mint."""
-
-    def work() -> SupplyChangePublic:
-        caller.require_asset(registry, asset_id)
-        sender = caller.sender(body.sender)
-        amount = _amount(registry, asset_id, body.amount)
-        outcome = (
-            registry.cash.mint(asset_id, body.to, amount, sender=sender)
-            if _is_cash(registry, asset_id)
-            else registry.tokens.mint(asset_id, body.to, amount, sender=sender)
-        )
-        await_index(registry, outcome)
-        return _supply_change(registry, asset_id, body.to, amount, outcome)
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{asset_id}/mint/prepare",
-    status_code=201,
-    dependencies=[allow(*_SUPPLY)],
-    summary="Prepare a mint for the supply key to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/mint: the same checks, then the unsigned "
-    "transaction. Sign it and POST /transactions with the `prepared_id`: the answer is the mint's.",
-)
-def prepare_mint(
-    asset_id: AssetId, body: MintCreate, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a mint."""
+def _mint(registry: Registry, caller: Principal, asset_id: AssetId, body: MintCreate) -> Built:
     caller.require_asset(registry, asset_id)
     sender = caller.sender(body.sender)
     amount = _amount(registry, asset_id, body.amount)
-    tx = _prepare_mint(registry, asset_id, body.to, amount, sender)
+    service = registry.cash if _is_cash(registry, asset_id) else registry.tokens
+    tx = service.prepare_mint(asset_id, body.to, amount, sender=sender)
     context = {"asset_id": registry.asset(asset_id).asset_id, "account": body.to, "amount": str(amount)}
-    return prepare(registry, caller, MINT, tx, now=now, context=context)
+    return Built(tx, context, asset_id=asset_id)
+
+
+sending(
+    router,
+    "/{asset_id}/mint",
+    MINT,
+    SupplyChangePublic,
+    build=_mint,
+    answer=_supply_changed,
+    dependencies=[allow(*_SUPPLY)],
+    custodial=Doc(
+        "mint",
+        "Mint",
+        "Creates `amount` new tokens in wallet `to`, signed by an address holding the token's supply role "
+        "(the issuer's, unless its admin granted the role to another). The token's rules are checked first: "
+        "in kyc mode the receiver must be a verified investor and within the country, investor-count, "
+        "balance and accredited rules; a refusal is 422 `compliance-refused` listing every broken rule, and "
+        "nothing is sent. An issuer operates only the assets it administers.",
+    ),
+    prepared=Doc(
+        "prepare_mint",
+        "Prepare a mint for the supply key to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/mint: the same checks, then the unsigned "
+        "transaction. Sign it and POST /transactions with the `prepared_id`: the answer is the mint's.",
+    ),
+)
 
 
 # -- burn ---------------------------------------------------------------------------------------------------
 
-_BURN_DESCRIPTION = (
-    "Destroys `amount` of `account`'s tokens, frozen ones included (they are unfrozen first), signed by an "
-    "address with the token's supply role: the issuer's, or an agent's if the asset's admin granted it "
-    "that role (otherwise 403 `chain-role-missing`). More than the account holds is 409 "
-    "`operation-refused`; nothing is sent."
-)
 
-
-@router.post(
-    "/{asset_id}/burn",
-    response_model=SupplyChangePublic,
-    dependencies=[allow(*_BURNERS)],
-    summary="Burn",
-    description=_BURN_DESCRIPTION,
-)
-def burn(
-    asset_id: AssetId, body: BurnCreate, registry: RegistryDep, caller: PrincipalDep, idem: IdempotencyDep
-) -> Response:
-    """Burn."""
-
-    def work() -> SupplyChangePublic:
-        caller.require_asset(registry, asset_id)
-        sender = caller.sender(body.sender)
-        amount = _amount(registry, asset_id, body.amount)
-        outcome = registry.tokens.burn(asset_id, body.account, amount, sender=sender)
-        await_index(registry, outcome)
-        return _supply_change(registry, asset_id, body.account, amount, outcome)
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{asset_id}/burn/prepare",
-    status_code=201,
-    dependencies=[allow(*_BURNERS)],
-    summary="Prepare a burn for the supply key to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/burn.",
-)
-def prepare_burn(
-    asset_id: AssetId, body: BurnCreate, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a burn."""
+def _burn(registry: Registry, caller: Principal, asset_id: AssetId, body: BurnCreate) -> Built:
     caller.require_asset(registry, asset_id)
     sender = caller.sender(body.sender)
     amount = _amount(registry, asset_id, body.amount)
     tx = registry.tokens.prepare_burn(asset_id, body.account, amount, sender=sender)
     context = {"asset_id": registry.asset(asset_id).asset_id, "account": body.account, "amount": str(amount)}
-    return prepare(registry, caller, BURN, tx, now=now, context=context)
+    return Built(tx, context, asset_id=asset_id)
+
+
+sending(
+    router,
+    "/{asset_id}/burn",
+    BURN,
+    SupplyChangePublic,
+    build=_burn,
+    answer=_supply_changed,
+    dependencies=[allow(*_BURNERS)],
+    custodial=Doc(
+        "burn",
+        "Burn",
+        "Destroys `amount` of `account`'s tokens, frozen ones included (they are unfrozen first), signed by "
+        "an address with the token's supply role: the issuer's, or an agent's if the asset's admin granted "
+        "it that role (otherwise 403 `chain-role-missing`). More than the account holds is 409 "
+        "`operation-refused`; nothing is sent.",
+    ),
+    prepared=Doc(
+        "prepare_burn",
+        "Prepare a burn for the supply key to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/burn.",
+    ),
+)
 
 
 # -- transfer -----------------------------------------------------------------------------------------------
 
-_TRANSFER_DESCRIPTION = (
-    "Moves `amount` from the sender's wallet to `to`. The sender is the holder: one of an investor key's "
-    "wallets (an admin names any wallet custody holds). The token's rules are checked first (pause, "
-    "freezes, both parties' eligibility, lock-up, country, investor-count, balance and accredited rules, "
-    "the balance): a refusal is 422 `compliance-refused` listing every broken rule, and nothing is sent."
-)
 
-
-@router.post(
-    "/{asset_id}/transfers",
-    response_model=TransferPublic,
-    dependencies=[allow(*_HOLDERS)],
-    summary="Transfer",
-    description=_TRANSFER_DESCRIPTION,
-)
-def transfer(
-    asset_id: AssetId, body: TransferCreate, registry: RegistryDep, caller: PrincipalDep, idem: IdempotencyDep
-) -> Response:
-    """Transfer."""
-
-    def work() -> TransferPublic:
-        sender = caller.sender(body.sender)
-        amount = _amount(registry, asset_id, body.amount)
-        outcome = (
-            registry.cash.transfer(asset_id, body.to, amount, sender=sender)
-            if _is_cash(registry, asset_id)
-            else registry.tokens.transfer(asset_id, body.to, amount, sender=sender)
-        )
-        await_index(registry, outcome)
-        return _transfer(registry, asset_id, sender, body.to, amount, outcome=outcome)
-
-    return idem.run(work)
-
-
-@router.post(
-    "/{asset_id}/transfers/prepare",
-    status_code=201,
-    dependencies=[allow(*_HOLDERS)],
-    summary="Prepare a transfer for the holder to sign",
-    description="The non-custodial twin of POST /assets/{asset_id}/transfers: the holder signs with its own "
-    "wallet.",
-)
-def prepare_transfer(
-    asset_id: AssetId, body: TransferCreate, registry: RegistryDep, caller: PrincipalDep, now: ClockDep
-) -> PreparedPublic:
-    """Prepare a transfer."""
+def _transfer(registry: Registry, caller: Principal, asset_id: AssetId, body: TransferCreate) -> Built:
     sender = caller.sender(body.sender)
     amount = _amount(registry, asset_id, body.amount)
-    tx = _prepare_transfer(registry, asset_id, body.to, amount, sender)
+    service = registry.cash if _is_cash(registry, asset_id) else registry.tokens
+    tx = service.prepare_transfer(asset_id, body.to, amount, sender=sender)
     context = {"asset_id": registry.asset(asset_id).asset_id, "to": body.to, "amount": str(amount)}
-    return prepare(registry, caller, TRANSFER, tx, now=now, context=context)
+    return Built(tx, context, asset_id=asset_id)
+
+
+sending(
+    router,
+    "/{asset_id}/transfers",
+    TRANSFER,
+    TransferPublic,
+    build=_transfer,
+    answer=_transferred,
+    dependencies=[allow(*_HOLDERS)],
+    custodial=Doc(
+        "transfer",
+        "Transfer",
+        "Moves `amount` from the sender's wallet to `to`. The sender is the holder: one of an investor key's "
+        "wallets (an admin names any wallet custody holds). The token's rules are checked first (pause, "
+        "freezes, both parties' eligibility, lock-up, country, investor-count, balance and accredited "
+        "rules, the balance): a refusal is 422 `compliance-refused` listing every broken rule, and nothing "
+        "is sent.",
+    ),
+    prepared=Doc(
+        "prepare_transfer",
+        "Prepare a transfer for the holder to sign",
+        "The non-custodial twin of POST /assets/{asset_id}/transfers: the holder signs with its own wallet.",
+    ),
+)
