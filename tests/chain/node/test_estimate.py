@@ -210,3 +210,22 @@ def test_an_erc20_transfer_estimate_is_the_searched_one_and_follows_the_head(ins
     own = bytes.fromhex(token.encode_abi("transfer", [owner, 5])[2:])
     to_oneself = instant_chain.unsigned_transaction(to=to, data=own)
     assert instant_chain.estimate_gas(to_oneself, sender) == searched(instant_chain, to, own, sender)
+
+
+def test_after_a_rewind_the_estimate_is_the_searched_one_on_the_head_left(instant_chain):
+    w3 = Web3(EmbeddedProvider(instant_chain))
+    owner = instant_chain.dev_accounts[0].address
+    token = deploy(w3, "PlainERC20", 10**6, sender=owner)
+    sender = bytes.fromhex(owner[2:])
+    to = bytes.fromhex(token.address[2:])
+    receiver = instant_chain.dev_accounts[2].address
+    data = bytes.fromhex(token.encode_abi("transfer", [receiver, 5])[2:])
+    tx = instant_chain.unsigned_transaction(to=to, data=data)
+    before = instant_chain.estimate_gas(tx, sender)
+    kept = instant_chain.block_number
+    token.functions.transfer(receiver, 5).transact({"from": owner})
+    moved = instant_chain.estimate_gas(tx, sender)
+    assert moved < before
+    # The transfer's block is rewound: the answer is the one on the head left, computed afresh.
+    instant_chain.rewind(kept)
+    assert instant_chain.estimate_gas(tx, sender) == before == searched(instant_chain, to, data, sender)
