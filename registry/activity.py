@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Final
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from registry.chain.consensus.seals import ExtraData, check_seals, short
+from registry.chain.consensus.seals import ExtraData, sealers_of, short
 from registry.chain.errors import (
     InvalidBlockError,
     KycExpiredError,
@@ -470,7 +470,9 @@ class ActivitySources:
 
     def describe_block(self, chain: str, number: int, block_hash: bytes) -> dict[str, Any]:
         """The data of a `block` item for block ``number`` (``block_hash``) of an attached chain: what the
-        chain's thread computes per sealed block (the seals are recovered here)."""
+        chain's thread computes per sealed block. The sealers of a block sealed or imported by this
+        process are known from when it was sealed or its seals checked (`sealers_of`); only a block
+        read afresh (after a restart) has its seals recovered here, on the reader's thread."""
         handle = self._handles[chain]
         embedded = handle.embedded
         if embedded is None:
@@ -489,7 +491,7 @@ class ActivitySources:
         if len(header.extra_data) > 32:  # the permissioned chain's RLP[vanity, validators, seals]
             try:
                 validators = tuple(short(v) for v in ExtraData.decode(header.extra_data).validators)
-                sealers = tuple(short(v) for v in check_seals(header))
+                sealers = tuple(short(v) for v in sealers_of(header))
             except InvalidBlockError:
                 logger.warning("block %d of the %s chain carries no readable seals", number, chain)
         return block_data(

@@ -8,9 +8,14 @@ directory, index followers running, as a user runs it) on a free port, and drive
    of a kyc-mode bond on the permissioned chain;
 2. single transfers (``POST /assets/{id}/transfers``) from 8 concurrent clients, each an investor key
    with its own wallet, to the onboarded investors: transfers per second, p50 and p99 latency;
-3. the cap table of the bond's N holders (``GET /assets/{id}/cap-table?limit=100``), p50 and p99
+3. the floor of that path: the same bond transfers, pre-signed by 8 keys of the script's own (onboarded,
+   minted to, funded), sent by 8 concurrent clients straight to the chain's JSON-RPC of the same server
+   (``POST /chains/permissioned/rpc``: ``eth_sendRawTransaction``, then ``eth_getTransactionReceipt``
+   until the receipt comes; no service, no gas estimate, no index wait): what the chain alone does on
+   this machine, to set the service path against;
+4. the cap table of the bond's N holders (``GET /assets/{id}/cap-table?limit=100``), p50 and p99
    (reported as not served when the route is not in this build);
-4. the server process's RSS after all of it.
+5. the server process's RSS after all of it.
 
 **In process (baseline).** The same on a fresh registry opened in this process: ``batch_register`` and
 ``batch_mint``, ``tokens.transfer`` from 8 threads, ``queries.cap_table``, this process's RSS.
@@ -49,6 +54,9 @@ for folder in (ROOT, ROOT / "scripts"):
 
 import bench_registry  # noqa: E402
 import httpx2  # noqa: E402
+from eth_abi.abi import encode  # noqa: E402
+from eth_account import Account  # noqa: E402
+from eth_utils.crypto import keccak  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from web3 import HTTPProvider, Web3  # noqa: E402
@@ -60,6 +68,8 @@ from registry.index import queries  # noqa: E402
 CHAIN = "permissioned"
 CHAIN_ID = 771_001
 FUNDING = 100_000 * 10**18
+FLOOR_FUNDING = 1_000 * 10**18
+"""Ether for each of the floor's keys: gas for a few thousand transfers (the faucet holds 1,000,000)."""
 CLIENTS = 8
 TARGET_HTTP_SECONDS = 45.0
 TARGET_SERVICE_SECONDS = 30.0
@@ -79,6 +89,9 @@ class Side:
     transfers: int = 0
     transfer_seconds: float = 0.0
     transfer_ms: list[float] = field(default_factory=list)
+    floor_seconds: float = 0.0
+    """Wall seconds of the same number of pre-signed transfers sent straight to the chain's JSON-RPC."""
+    floor_ms: list[float] = field(default_factory=list)
     cap_ms: list[float] | None = None
     rss_mb: float = 0.0
 
@@ -89,6 +102,10 @@ class Side:
     @property
     def rate(self) -> float:
         return self.transfers / self.transfer_seconds if self.transfer_seconds else 0.0
+
+    @property
+    def floor_rate(self) -> float:
+        return self.transfers / self.floor_seconds if self.floor_seconds else 0.0
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -120,7 +137,8 @@ class Server:
 @contextmanager
 def serve(data_dir: Path) -> Iterator[Server]:
     """Start ``registry serve --port 0`` on ``data_dir``; stop it (SIGTERM) at the end."""
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "ETH_HASH_BACKEND") if key in os.environ}
+    kept = ("PATH", "HOME", "LANG", "ETH_HASH_BACKEND", "PYTHONPATH")
+    env = {key: os.environ[key] for key in kept if key in os.environ}
     env.update(REGISTRY_DATA_DIR=str(data_dir), REGISTRY_KEYSTORE_KDF_N="2", PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [REGISTRY, "serve", "--port", "0"],
@@ -167,7 +185,7 @@ class Client:
         self.http.close()
 
 
-def _fund(url: str, address: str) -> None:
+def _fund(url: str, address: str, value: int = FUNDING) -> None:
     """Send ``address`` ether for gas from the chain's faucet (development account 0), over JSON-RPC."""
     w3 = Web3(HTTPProvider(f"{url}/chains/{CHAIN}/rpc"))
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
@@ -179,7 +197,7 @@ def _fund(url: str, address: str) -> None:
             "chainId": CHAIN_ID,
             "nonce": w3.eth.get_transaction_count(faucet.address, "pending"),
             "to": Web3.to_checksum_address(address),
-            "value": FUNDING,
+            "value": value,
             "gas": 21_000,
             "maxFeePerGas": 2 * base + 10**9,
             "maxPriorityFeePerGas": 10**9,
@@ -236,6 +254,86 @@ def _concurrently(count: int, clients: int, work: Callable[[int, int], None]) ->
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(worker, range(clients)))
     return time.perf_counter() - started, latencies
+
+
+def _rpc_call(client: httpx2.Client, method: str, params: list[Any]) -> Any:
+    """One JSON-RPC call to the chain's endpoint; its result."""
+    response = client.post("", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    body = response.json()
+    if "error" in body:
+        raise RuntimeError(f"{method}: {body['error']}")
+    return body["result"]
+
+
+def run_floor(
+    url: str, admin: Client, bond: str, *, issuer: str, wallets: Sequence[str], transfers: int
+) -> tuple[float, list[float]]:
+    """``transfers`` bond transfers, pre-signed by 8 keys of this script's own (onboarded, minted to and
+    funded first), each sent by its own client straight to the chain's JSON-RPC with its receipt
+    awaited: wall seconds and each transfer's milliseconds."""
+    keys = [Account.from_key(keccak(text=f"bench api floor {i}")) for i in range(CLIENTS)]
+    admin.call(
+        "POST",
+        "/investors/batch",
+        {"chain": CHAIN, "investors": [{"wallet": key.address, "country": 756} for key in keys]},
+    )
+    for key in keys:
+        mint = {"sender": issuer, "to": key.address, "amount": str(transfers)}
+        admin.call("POST", f"/assets/{bond}/mint", mint)
+        _fund(url, key.address, FLOOR_FUNDING)
+    token = Web3.to_checksum_address(admin.call("GET", f"/assets/{bond}")["address"])
+    w3 = Web3(HTTPProvider(f"{url}/chains/{CHAIN}/rpc"))
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    selector = keccak(text="transfer(address,uint256)")[:4]
+
+    def data(i: int) -> bytes:
+        return selector + encode(["address", "uint256"], [wallets[i % len(wallets)], 1])
+
+    # One estimate sets every transaction's gas (a fifth more: what each uses depends on whether its
+    # receiver held the bond before); the fee cap leaves room for the base fee to rise.
+    gas = w3.eth.estimate_gas({"from": keys[0].address, "to": token, "data": data(0)}) * 6 // 5
+    fee_cap = 10 * int(w3.eth.get_block("latest")["baseFeePerGas"]) + 10**9
+    raws: list[list[str]] = []
+    for client, key in enumerate(keys):
+        nonce = w3.eth.get_transaction_count(key.address)
+        mine = range(client, transfers, CLIENTS)
+        raws.append(
+            [
+                "0x"
+                + bytes(
+                    key.sign_transaction(
+                        {
+                            "type": 2,
+                            "chainId": CHAIN_ID,
+                            "nonce": nonce + n,
+                            "to": token,
+                            "data": data(i),
+                            "value": 0,
+                            "gas": gas,
+                            "maxFeePerGas": fee_cap,
+                            "maxPriorityFeePerGas": 10**9,
+                        }
+                    ).raw_transaction
+                ).hex()
+                for n, i in enumerate(mine)
+            ]
+        )
+    clients = [httpx2.Client(base_url=f"{url}/chains/{CHAIN}/rpc", timeout=3600) for _ in keys]
+
+    def send(client: int, i: int) -> None:
+        rpc = clients[client]
+        tx_hash = _rpc_call(rpc, "eth_sendRawTransaction", [raws[client][i // CLIENTS]])
+        # The server holds a receipt request until the transaction's block is sealed.
+        while (receipt := _rpc_call(rpc, "eth_getTransactionReceipt", [tx_hash])) is None:
+            pass
+        if int(receipt["status"], 16) != 1:
+            raise RuntimeError(f"pre-signed transfer {tx_hash} failed")
+
+    try:
+        return _concurrently(transfers, CLIENTS, send)
+    finally:
+        for rpc in clients:
+            rpc.close()
 
 
 def run_http(count: int, transfers: int, repeats: int, console: Console) -> Side:
@@ -302,6 +400,10 @@ def run_http(count: int, transfers: int, repeats: int, console: Console) -> Side
             side.transfers = transfers
             for client in clients:
                 client.close()
+            console.print(f"HTTP: {transfers} pre-signed transfers straight to the chain's JSON-RPC…")
+            side.floor_seconds, side.floor_ms = run_floor(
+                server.url, admin, bond, issuer=issuer, wallets=wallets, transfers=transfers
+            )
             path = f"/assets/{bond}/cap-table"
             if path.replace(bond, "{asset_id}") in admin.call("GET", "/openapi.json")["paths"]:
                 side.cap_ms = []
@@ -402,6 +504,23 @@ def report(console: Console, count: int, http: Side, local: Side) -> Table:
             f"{base:.1f}",
             ratio(over, base),
             f"< {target:g} ms, {verdict(over < target)}" if target is not None else "",
+        )
+    # The floor: the chain alone, over HTTP only; the ratio sets the service path against it.
+    table.add_row(
+        f"floor: pre-signed transfers/s, {CLIENTS} clients, straight to the chain's JSON-RPC",
+        f"{http.floor_rate:.0f}",
+        "-",
+        "-",
+        f"service path at {ratio(http.rate, http.floor_rate)} of it",
+    )
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        floor = percentile(http.floor_ms or [0.0], fraction)
+        table.add_row(
+            f"floor: pre-signed transfer {label}, ms",
+            f"{floor:.1f}",
+            "-",
+            "-",
+            f"service path at {ratio(percentile(http.transfer_ms, fraction), floor)}x it",
         )
     for label, fraction, target in (("p50", 0.5, TARGET_CAP_P50_MS), ("p99", 0.99, TARGET_CAP_P99_MS)):
         base = percentile(local.cap_ms or [0.0], fraction)

@@ -50,6 +50,7 @@ from registry.chain.consensus.seals import (
     genesis_extra_data,
     majority_size,
     quorum_size,
+    remember_sealed,
     seal_header,
     short,
     validators_of,
@@ -304,7 +305,11 @@ class PermissionedMode:
                 f"cannot seal block #{header.block_number}: this node holds {len(signers)} of the "
                 f"{len(validators)} validators' keys and a block needs {need} seals"
             )
-        sealed = seal_header(header, validators, signers[:need], vanity)
+        chosen = signers[:need]
+        sealed = seal_header(header, validators, chosen, vanity)
+        # Distinct validators' keys, a quorum of them: exactly what `check_seals` would recover, so the
+        # activity stream reads them here instead of recovering every seal of every block.
+        remember_sealed(sealed, [key.public_key.to_canonical_address() for key in chosen])
         if change is not None:
             # Written now, so that the record is committed together with the block it describes.
             self._record_change(change[0], sealed, parent)

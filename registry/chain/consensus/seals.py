@@ -36,6 +36,8 @@ case).
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -273,8 +275,63 @@ def seal_header(
     return header.copy(extra_data=replace(unsealed, seals=seals).encode())
 
 
+class SealerMemory:
+    """Who sealed the blocks this process sealed or checked, by header hash, the newest `capacity` of them.
+
+    A header's hash covers its ``extra_data``, seals included, so the validators that sealed a given
+    hash never change: a rollback, a reorganisation or a reopened chain can make a block stale, never
+    its sealers wrong. What is not remembered (a block read after a restart, or evicted) is recovered
+    from the seals again (`sealers_of`). Thread-safe.
+    """
+
+    def __init__(self, capacity: int = 4_096) -> None:
+        self._capacity = capacity
+        self._known: OrderedDict[bytes, tuple[Address, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, header_hash: bytes, sealers: Sequence[bytes]) -> None:
+        """Note that the validators ``sealers`` (in seal order) sealed the header ``header_hash``."""
+        with self._lock:
+            self._known[bytes(header_hash)] = tuple(Address(bytes(s)) for s in sealers)
+            self._known.move_to_end(bytes(header_hash))
+            while len(self._known) > self._capacity:
+                self._known.popitem(last=False)
+
+    def get(self, header_hash: bytes) -> tuple[Address, ...] | None:
+        """The sealers of ``header_hash`` in seal order, or None when this memory does not know them."""
+        with self._lock:
+            return self._known.get(bytes(header_hash))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._known)
+
+
+KNOWN_SEALERS: SealerMemory = SealerMemory()
+"""The sealers of the headers sealed here (`remember_sealed`) or that passed `check_seals`."""
+
+
+def remember_sealed(header: BlockHeaderAPI, sealers: Sequence[bytes]) -> None:
+    """Note the validators that sealed ``header``, as a sealer that checked the quorum itself knows them
+    (the permissioned mode, which seals with a quorum of distinct validators' keys, in this order):
+    `sealers_of` then returns them without recovering a signature."""
+    KNOWN_SEALERS.remember(header.hash, sealers)
+
+
+def sealers_of(header: BlockHeaderAPI) -> tuple[Address, ...]:
+    """The validators that sealed ``header``, in seal order: remembered when this process sealed or
+    checked the header (no signature recovered), else `check_seals`.
+
+    Raises:
+        SealError: as `check_seals`, for a header not remembered.
+    """
+    known = KNOWN_SEALERS.get(header.hash)
+    return known if known is not None else check_seals(header)
+
+
 def check_seals(header: BlockHeaderAPI) -> tuple[Address, ...]:
-    """Check the quorum rule on ``header`` alone and return the validators that sealed it.
+    """Check the quorum rule on ``header`` alone and return the validators that sealed it (remembered in
+    `KNOWN_SEALERS`).
 
     Raises:
         MalformedExtraDataError, InvalidSealSignatureError, SealMismatchError, UnknownSealerError,
@@ -323,4 +380,5 @@ def check_seals(header: BlockHeaderAPI) -> tuple[Address, ...]:
             have=len(sealers),
             need=need,
         )
+    KNOWN_SEALERS.remember(header.hash, sealers)
     return tuple(sealers)

@@ -25,6 +25,7 @@ from typing import Any, cast
 from eth._utils.address import generate_contract_address
 from eth.abc import BlockHeaderAPI, ComputationAPI, SignedTransactionAPI, StateAPI
 from eth.chains.base import Chain
+from eth.exceptions import Revert
 from eth.vm import opcode_values as op
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address
@@ -138,47 +139,246 @@ def _recording_table(opcodes: Mapping[int, Any], recorder: _AccessRecorder) -> d
     return {value: wrap(value, entry) if value in watched else entry for value, entry in opcodes.items()}
 
 
+_CALLS = frozenset({op.CALL, op.CALLCODE, op.DELEGATECALL, op.STATICCALL})
+_VALUE_CALLS = frozenset({op.CALL, op.CALLCODE})
+CALL_STIPEND = 2_300
+"""Gas a value-carrying ``CALL`` or ``CALLCODE`` gives its callee on top of what it forwards."""
+
+
+def _all_but_64th(gas: int) -> int:
+    """EIP-150: the most gas a call or create can hand on out of ``gas``."""
+    return gas - gas // 64
+
+
+@dataclass
+class _Frame:
+    """One message frame of a watched execution (`_GasWatch`): what bounds how much less gas it may get."""
+
+    parent: int | None
+    """Index of the calling frame in `_GasWatch.frames`; None for the transaction's own frame."""
+    request: int = 0
+    """The gas its call asked for (the call's first argument)."""
+    request_is_gas_left: bool = False
+    """The request was pushed by ``GAS`` right before the call: it falls with the caller's gas left."""
+    available: int = 0
+    """The caller's gas left when the call handed gas on (its own costs charged): the 63/64 rule's base."""
+    given: int = 0
+    """Gas the call handed on (the stipend of a value transfer left out)."""
+    least_left: int | None = None
+    """The least gas this frame had left at a checkpoint: where it handed gas on to a call, and at its end.
+    Between two checkpoints the gas left only falls, so every step of the frame had at least this much."""
+    least_at_sstore: int | None = None
+    """The least gas left when an ``SSTORE`` of this frame began."""
+
+    def note_left(self, left: int) -> None:
+        if self.least_left is None or left < self.least_left:
+            self.least_left = left
+
+
 class _GasWatch:
-    """What one execution did that might make it go differently with less gas (`Calls.estimate_gas`)."""
+    """What one execution did that might make it go differently with less gas (`Calls.estimate_gas`).
+
+    Calls are followed frame by frame (`_Frame`): how much gas each was handed and the least it had
+    left, so that `holds_with_less` can tell, from this run alone, whether the same execution would
+    also go through with a smaller gas limit. ``GAS`` read for a call's request right before the call
+    (as Solidity forwards all the gas left) is part of that; ``GAS`` read for anything else, a create,
+    or a callee that failed other than by reverting (which burns all its gas) make the run unfit for
+    that (`observed`), and the estimate runs again instead.
+    """
 
     def __init__(self) -> None:
         self.observed = False
-        """An instruction of `_GAS_OBSERVERS` ran (in any frame)."""
-        self.least_at_sstore: int | None = None
-        """The least gas left when an ``SSTORE`` began."""
+        """Something ran whose outcome may depend on the gas left in a way the frames do not capture."""
+        self.frames: list[_Frame] = []
+        self._open: list[int] = []
+        self._pending: tuple[Any, int, bool, int] | None = None
+        self._gas_for_call: Any = None
 
     def reset(self) -> None:
         self.observed = False
-        self.least_at_sstore = None
+        self.frames = []
+        self._open = []
+        self._pending = None
+        self._gas_for_call = None
+
+    @property
+    def least_at_sstore(self) -> int | None:
+        """The least gas left when an ``SSTORE`` began, in any frame."""
+        values = [f.least_at_sstore for f in self.frames if f.least_at_sstore is not None]
+        return min(values) if values else None
+
+    @property
+    def called(self) -> bool:
+        """A call handed gas on to another frame."""
+        return len(self.frames) > 1
+
+    # -- what the instructions report --
+
+    def read_gas(self, computation: Any) -> None:
+        """``GAS`` ran; it is fine only as the request of the call that comes right after it."""
+        code = computation.code
+        following = code._raw_code_bytes[code.program_counter : code.program_counter + 1]
+        if following and following[0] in _CALLS:
+            self._gas_for_call = computation
+        else:
+            self.observed = True
+
+    def calling(self, computation: Any, opcode: int) -> None:
+        """A call instruction is about to run in ``computation`` (its arguments still on the stack)."""
+        values = computation._stack.values
+        gas_left_request = self._gas_for_call is computation
+        self._gas_for_call = None
+        if not values:
+            return
+        request = _stack_int(values[-1])
+        stipend = 0
+        if opcode in _VALUE_CALLS and len(values) >= 3 and _stack_int(values[-3]):
+            stipend = CALL_STIPEND
+        self._pending = (computation, request, gas_left_request, stipend)
+
+    def called_done(self) -> None:
+        self._pending = None
+
+    def storing(self, left: int) -> None:
+        if self._open:
+            frame = self.frames[self._open[-1]]
+            if frame.least_at_sstore is None or left < frame.least_at_sstore:
+                frame.least_at_sstore = left
+
+    def enter(self, message: Any) -> None:
+        """A frame begins (the transaction's own, or a callee's)."""
+        parent = self._open[-1] if self._open else None
+        frame = _Frame(parent)
+        pending, self._pending = self._pending, None
+        if parent is not None:
+            if pending is None:
+                self.observed = True  # handed gas by something other than a watched call
+            else:
+                caller, request, gas_left_request, stipend = pending
+                given = int(message.gas) - stipend
+                available = int(caller.get_gas_remaining()) + given
+                if given != min(request, _all_but_64th(available)):
+                    self.observed = True  # not the rule this watch assumes
+                frame.request, frame.request_is_gas_left = request, gas_left_request
+                frame.available, frame.given = available, given
+                self.frames[parent].note_left(available)
+        self.frames.append(frame)
+        self._open.append(len(self.frames) - 1)
+
+    def leave(self, computation: Any) -> None:
+        """The innermost open frame ended."""
+        index = self._open.pop()
+        if computation.is_error and not isinstance(computation.error, Revert) and index != 0:
+            self.observed = True  # it burnt what it was given, which depends on the gas left
+        self.frames[index].note_left(int(computation.get_gas_remaining()))
+
+    # -- the verdict --
+
+    def holds_with_less(self, less: int) -> bool:
+        """True when this run, given ``less`` gas fewer at the start, provably takes the same steps and
+        succeeds.
+
+        With the same steps every instruction costs the same, so each frame has a fixed amount less at
+        every step: the transaction's frame ``less``; a callee what its call hands on less. A call
+        forwarding the caller's gas (``GAS`` as its request, or a request above what it may hand on)
+        hands on 63/64 of what the caller has left after its costs, so its callee gets a little less
+        than its caller lost; a call with a smaller fixed request hands on the same until the caller
+        cannot afford it. The steps stay the same as long as no frame runs short anywhere (its least
+        gas left at a checkpoint still covers what it gets less) and every ``SSTORE`` still finds more
+        than `SSTORE_SENTRY` left; nothing else in a watched run reads the gas left.
+        """
+        if self.observed or not self.frames:
+            return False
+        fewer: list[int] = []
+        for frame in self.frames:
+            if frame.parent is None:
+                short = less
+            else:
+                above = fewer[frame.parent]
+                if frame.available < above:
+                    return False
+                request = frame.request - above if frame.request_is_gas_left else frame.request
+                short = frame.given - min(request, _all_but_64th(frame.available - above))
+            if short < 0 or frame.least_left is None or frame.least_left < short:
+                return False
+            if frame.least_at_sstore is not None and frame.least_at_sstore - short <= SSTORE_SENTRY:
+                return False
+            fewer.append(short)
+        return True
 
 
-def _gas_watching_table(opcodes: Mapping[int, Any], watch: _GasWatch) -> dict[int, Any]:
-    """``opcodes`` with the gas observers and ``SSTORE`` reporting to ``watch`` before they run."""
+def _gas_watching_class(base_class: type, watch: _GasWatch) -> type:
+    """``base_class`` with an opcode table and frame hooks that report to ``watch``."""
+    opcodes: Mapping[int, Any] = cast(Any, base_class).opcodes
+
+    def named(wrapper: Callable[..., None], instruction: Any) -> Callable[..., None]:
+        wrapper.mnemonic = getattr(instruction, "mnemonic", "")  # type: ignore[attr-defined]
+        return wrapper
 
     def observer(instruction: Any) -> Callable[..., None]:
         def watched(computation: Any) -> None:
             watch.observed = True
             instruction(computation=computation)
 
-        watched.mnemonic = getattr(instruction, "mnemonic", "")  # type: ignore[attr-defined]
-        return watched
+        return named(watched, instruction)
+
+    def gas(instruction: Any) -> Callable[..., None]:
+        def watched(computation: Any) -> None:
+            instruction(computation=computation)
+            watch.read_gas(computation)
+
+        return named(watched, instruction)
+
+    def call(value: int, instruction: Any) -> Callable[..., None]:
+        def watched(computation: Any) -> None:
+            watch.calling(computation, value)
+            try:
+                instruction(computation=computation)
+            finally:
+                watch.called_done()
+
+        return named(watched, instruction)
 
     def sstore(instruction: Any) -> Callable[..., None]:
         def watched(computation: Any) -> None:
-            left = computation._gas_meter.gas_remaining
-            if watch.least_at_sstore is None or left < watch.least_at_sstore:
-                watch.least_at_sstore = left
+            watch.storing(computation._gas_meter.gas_remaining)
             instruction(computation=computation)
 
-        watched.mnemonic = getattr(instruction, "mnemonic", "")  # type: ignore[attr-defined]
-        return watched
+        return named(watched, instruction)
 
     table = dict(opcodes)
-    for value in _GAS_OBSERVERS & table.keys():
+    for value in (_GAS_OBSERVERS - _CALLS - {op.GAS}) & table.keys():
         table[value] = observer(table[value])
+    for value in _CALLS & table.keys():
+        table[value] = call(value, table[value])
+    if op.GAS in table:
+        table[op.GAS] = gas(table[op.GAS])
     if op.SSTORE in table:
         table[op.SSTORE] = sstore(table[op.SSTORE])
-    return table
+
+    base: Any = base_class
+
+    def apply_computation(
+        cls: Any, state: Any, message: Any, transaction_context: Any, parent_computation: Any = None
+    ) -> Any:
+        watch.enter(message)
+        computation = None
+        try:
+            computation = base.apply_computation.__func__(
+                cls, state, message, transaction_context, parent_computation=parent_computation
+            )
+        finally:
+            if computation is None:
+                watch.observed = True  # py-evm raised out of the frame: nothing to judge by
+                watch._open.pop()
+        watch.leave(computation)
+        return computation
+
+    return type(
+        "GasWatchingComputation",
+        (base_class,),
+        {"opcodes": table, "apply_computation": classmethod(apply_computation)},
+    )
 
 
 class Calls:
@@ -326,8 +526,7 @@ class Calls:
         """``base_class`` with the opcode table that reports to `_watch` (made once per class)."""
         watching = self._watching.get(base_class)
         if watching is None:
-            table = _gas_watching_table(cast(Any, base_class).opcodes, self._watch)
-            watching = type("GasWatchingComputation", (base_class,), {"opcodes": table})
+            watching = _gas_watching_class(base_class, self._watch)
             self._watching[base_class] = watching
         return watching
 
@@ -344,10 +543,18 @@ class Calls:
         step that decides it, so the larger of the two bounds is the smallest limit that succeeds.
         Contract creations are left to the other runs (the code deposit is charged after the
         execution).
+
+        With calls, what a callee gets less is not what its caller got less (the 63/64 rule), so the
+        smallest limit cannot be read off as simply; but whether ``low`` itself succeeds can
+        (`_GasWatch.holds_with_less`): when it does, ``low`` is the answer, as the run with ``low``
+        that would otherwise follow finds. A token transfer that asks a registry contract whether
+        its parties may hold the token is such a case: one execution, not two.
         """
         watch = self._watch
         if watch.observed or not tx.to:
             return None
+        if watch.called:
+            return low if watch.holds_with_less(cap - low) else None
         if watch.least_at_sstore is None:
             return low
         return max(low, cap - watch.least_at_sstore + SSTORE_SENTRY + 1)

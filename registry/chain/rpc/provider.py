@@ -17,6 +17,7 @@ from web3.providers.base import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from registry.chain.node.chain import EmbeddedChain
+from registry.chain.rpc import serializers as ser
 from registry.chain.rpc.dispatcher import RpcDispatcher
 
 
@@ -41,7 +42,17 @@ class EmbeddedProvider(BaseProvider):
         return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": wire_params}
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        """Answer one request."""
+        """Answer one request.
+
+        ``eth_chainId`` without parameters is answered here, with what the dispatcher would answer: a
+        chain's id never changes, and web3.py asks it before every ``eth_call``, ``eth_estimateGas``
+        and ``eth_sendTransaction`` to check the transaction's ``chainId``.
+        """
+        if method == "eth_chainId" and not params:
+            return cast(
+                RPCResponse,
+                {"jsonrpc": "2.0", "id": next(self._ids), "result": ser.quantity(self.chain.chain_id)},
+            )
         return cast(RPCResponse, self.dispatcher.handle(self._request(method, params)))
 
     def make_batch_request(self, requests: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse] | RPCResponse:

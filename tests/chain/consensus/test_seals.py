@@ -11,6 +11,7 @@ from eth_keys.datatypes import PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
+from registry.chain.consensus import seals
 from registry.chain.consensus.seals import (
     EMPTY_VANITY,
     DuplicateSealError,
@@ -18,6 +19,7 @@ from registry.chain.consensus.seals import (
     InsufficientSealsError,
     InvalidSealSignatureError,
     MalformedExtraDataError,
+    SealerMemory,
     SealMismatchError,
     UnknownSealerError,
     ValidatorSetChangeError,
@@ -27,6 +29,7 @@ from registry.chain.consensus.seals import (
     recover_sealer,
     seal_hash,
     seal_header,
+    sealers_of,
     validators_of,
 )
 from registry.chain.consensus.validators import KEYS_FILE, ValidatorKeyring
@@ -136,6 +139,59 @@ def test_built_blocks_carry_a_quorum_of_seals_by_listed_validators(chain_and_mod
     listed = validators_of(block.header)
     assert len(sealers) == 3
     assert set(sealers) <= set(listed)
+
+
+def _no_recovery(digest, seal):
+    raise AssertionError("a seal was recovered")
+
+
+def test_sealers_of_blocks_sealed_here_and_imported_are_known_without_recovering_a_seal(
+    chain_and_mode, monkeypatch
+):
+    chain, mode = chain_and_mode
+    sealed_here = _build(chain)
+    listed = validators_of(chain.head())
+    resealed, _original = _rewind_and_reseal(chain, mode, _keys_for(mode, listed[1:]))
+    imported = chain.import_block(resealed)
+    monkeypatch.setattr(seals, "recover_sealer", _no_recovery)
+    known_here, known_imported = sealers_of(sealed_here.header), sealers_of(imported.header)
+    monkeypatch.undo()
+    # What recovering every seal gives (check_seals recovers always), in seal order.
+    assert known_here == check_seals(sealed_here.header)
+    assert len(known_here) == quorum_size(len(listed))
+    assert known_imported == check_seals(imported.header) == tuple(listed[1:])
+
+
+def test_sealers_of_a_block_this_process_never_saw_are_recovered_from_its_seals(chain_and_mode, monkeypatch):
+    chain, _mode = chain_and_mode
+    block = _build(chain)
+    expected = check_seals(block.header)
+    # A restart: nothing remembered.
+    monkeypatch.setattr(seals, "KNOWN_SEALERS", SealerMemory())
+    assert seals.KNOWN_SEALERS.get(block.hash) is None
+    assert sealers_of(block.header) == expected
+    assert seals.KNOWN_SEALERS.get(block.hash) == expected
+
+
+def test_a_refused_seal_is_not_remembered(chain_and_mode, monkeypatch):
+    chain, mode = chain_and_mode
+    monkeypatch.setattr(seals, "KNOWN_SEALERS", SealerMemory())
+    listed = validators_of(chain.head())
+    short_of_quorum, _original = _rewind_and_reseal(chain, mode, _keys_for(mode, listed[:1]))
+    with pytest.raises(InsufficientSealsError):
+        check_seals(short_of_quorum.header)
+    assert seals.KNOWN_SEALERS.get(short_of_quorum.hash) is None
+    with pytest.raises(InsufficientSealsError):
+        sealers_of(short_of_quorum.header)
+
+
+def test_the_sealer_memory_keeps_the_newest_headers():
+    memory = SealerMemory(capacity=2)
+    for n in range(3):
+        memory.remember(bytes([n]) * 32, [bytes([n]) * 20])
+    assert memory.get(b"\x00" * 32) is None
+    assert memory.get(b"\x02" * 32) == (b"\x02" * 20,)
+    assert len(memory) == 2
 
 
 # -- import --------------------------------------------------------------------------------------------

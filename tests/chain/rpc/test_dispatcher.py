@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from registry.artifacts import load_artifact
 from registry.chain.rpc.dispatcher import RpcDispatcher
@@ -24,6 +26,26 @@ def test_identity_methods(rpc, instant_chain):
     assert "permissionless" in result(rpc, "web3_clientVersion")
     assert result(rpc, "eth_accounts") == [a.address for a in instant_chain.dev_accounts]
     assert result(rpc, "eth_blockNumber") == "0x0"
+
+
+def test_the_provider_answers_the_chain_id_as_the_dispatcher_does_without_asking_it(rpc, monkeypatch):
+    provider = EmbeddedProvider(rpc)
+    expected = rpc.handle({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})["result"]
+    asked: list[Any] = []
+    handle = rpc.handle
+
+    def counted(request: Any) -> Any:
+        asked.append(request)
+        return handle(request)
+
+    monkeypatch.setattr(rpc, "handle", counted)
+    answer = provider.make_request(RPCEndpoint("eth_chainId"), [])
+    assert answer["result"] == expected and "error" not in answer
+    assert Web3(provider).eth.chain_id == int(expected, 16)
+    assert asked == []
+    # With parameters it is the dispatcher's to refuse, as before.
+    assert provider.make_request(RPCEndpoint("eth_chainId"), [1])["error"]["code"] == -32602
+    assert len(asked) == 1
 
 
 def test_unknown_method_bad_params_and_bad_requests(rpc):
