@@ -1203,6 +1203,7 @@ class EmbeddedChain:
                     with self.lock:
                         self._discard_unsaved()
                     raise
+                entries = self._build_lock.entries
                 if (
                     paused
                     or open_block.deferred
@@ -1210,8 +1211,11 @@ class EmbeddedChain:
                     or self.batch_window <= 0
                     or time.monotonic() >= deadline
                 ):
-                    return self._complete(open_block, from_pool=True)
-                entries = self._build_lock.entries
+                    if self._clock_changes == clock_changes:
+                        return self._complete(open_block, from_pool=True)
+                    # The clock moved while the block was being filled (after the check above):
+                    # the block carries the old time. Round the loop: it is rebuilt, then sealed.
+                    continue
             with self._changed:
                 if self._arrivals == arrivals and not self._awaited.is_set() and not self._closed:
                     self._wakeup.wait(max(0.0, min(self._stream_window(), deadline - time.monotonic())))
