@@ -17,6 +17,12 @@ All backends are open at once and the batches of 200 run in interleaved rounds (
 round gives every backend its share in turn), so that a slow spell of a shared machine
 falls on all of them; the median round is reported, every round is shown.
 
+Beside the times, the CPU each side spent per transfer: the client (this process) and the
+server (the node's or anvil's process); for a registry node also split between its main
+thread, the event loop answering HTTP, and its other threads, the builder executing and
+sealing the transactions (and the worker threads of requests that wait), read from
+``/proc/PID/task``.
+
 Each backend also answers 100 ``eth_estimateGas`` of a transfer, one after the other, as a
 wallet or the registry's custody layer asks before signing, sent as raw requests through the
 provider (the "estimateGas ms" column).
@@ -76,6 +82,9 @@ class Target:
     """How the client reaches the chain: ``in process`` or ``HTTP``."""
     server_cpu: Callable[[], float | None] = lambda: None
     """CPU seconds the server process has used so far (HTTP backends; None when unknown)."""
+    server_threads: Callable[[], tuple[float, float] | None] = lambda: None
+    """CPU seconds of the server's main thread and of its other threads so far (a registry node's
+    event loop, and its builder with the worker threads; None when unknown)."""
 
 
 def process_cpu(pid: int, *, group: bool = False) -> float | None:
@@ -98,6 +107,30 @@ def process_cpu(pid: int, *, group: bool = False) -> float | None:
         total += int(fields[11]) + int(fields[12])
         found = True
     return total / ticks if found else None
+
+
+def thread_cpu(pid: int) -> tuple[float, float] | None:
+    """CPU seconds (user + system) of process ``pid``'s main thread and of its other threads together;
+    None where ``/proc`` is not available."""
+    import os
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    main = others = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # a thread that just ended; its time is lost from the split, not from the total
+        used = int(fields[11]) + int(fields[12])
+        if task.name == str(pid):
+            main += used
+        else:
+            others += used
+    return main / ticks, others / ticks
 
 
 # -- backends ------------------------------------------------------------------------------------------
@@ -258,6 +291,8 @@ def node_target(kind: str) -> Iterator[Target]:
                 path="HTTP",
                 # The node's process group (with py-spy, py-spy's sampling is counted too).
                 server_cpu=lambda: process_cpu(process.pid, group=True),
+                # Under py-spy the process started is py-spy's, not the node's: no split then.
+                server_threads=(lambda: None) if profiled else (lambda: thread_cpu(process.pid)),
             )
         finally:
             # Ctrl-C for the whole group: py-spy writes its flame graph, the node closes its chain.
@@ -411,6 +446,9 @@ class Transfers(NamedTuple):
     """CPU milliseconds per transfer used by this process (the client; in process, the chain too)."""
     server_cpu_ms: float | None
     """CPU milliseconds per transfer used by the server process, for HTTP backends."""
+    server_split_ms: tuple[float, float] | None = None
+    """The server's CPU milliseconds per transfer on its main thread and on its other threads (a
+    registry node: the event loop, answering HTTP; the builder, executing and sealing)."""
 
 
 def run_transfers(target: Target, token: Any, count: int, batch: int) -> Transfers:
@@ -423,6 +461,7 @@ def run_transfers(target: Target, token: Any, count: int, batch: int) -> Transfe
     first_block = w3.eth.block_number
     sending = receiving = 0.0
     client_start, server_start = time.process_time(), target.server_cpu()
+    threads_start = target.server_threads()
     for offset in range(0, count, batch):
         start = time.perf_counter()
         hashes = [w3.eth.send_raw_transaction(raw) for raw in raws[offset : offset + batch]]
@@ -434,6 +473,7 @@ def run_transfers(target: Target, token: Any, count: int, batch: int) -> Transfe
         sending += sent - start
         receiving += time.perf_counter() - sent
     client_cpu, server_end = time.process_time() - client_start, target.server_cpu()
+    threads_end = target.server_threads()
     return Transfers(
         rate=count / (sending + receiving),
         blocks=w3.eth.block_number - first_block,
@@ -443,6 +483,12 @@ def run_transfers(target: Target, token: Any, count: int, batch: int) -> Transfe
         server_cpu_ms=None
         if server_start is None or server_end is None
         else 1000 * (server_end - server_start) / count,
+        server_split_ms=None
+        if threads_start is None or threads_end is None
+        else (
+            1000 * (threads_end[0] - threads_start[0]) / count,
+            1000 * (threads_end[1] - threads_start[1]) / count,
+        ),
     )
 
 
@@ -458,6 +504,8 @@ class Throughput:
     """Milliseconds per transfer sending and awaiting receipts, one pair per round."""
     cpu: list[tuple[float, float | None]] = field(default_factory=list)
     """CPU milliseconds per transfer of the client and of the server, one pair per round."""
+    splits: list[tuple[float, float]] = field(default_factory=list)
+    """The server's CPU milliseconds per transfer on its main thread and its other threads, per round."""
     blocks: int = 0
     estimate_ms: float | None = None
     """Milliseconds per eth_estimateGas of a transfer."""
@@ -479,12 +527,20 @@ class Throughput:
 
     @property
     def cpu_text(self) -> str:
-        """The medians of `cpu`, as ``"2.10, 1.05"`` (client, server)."""
+        """The medians of `cpu`, as ``"2.10, 1.05"`` (client, server), then for a registry node the
+        medians of `splits` in parentheses, ``"(0.40 + 0.65)"`` (event loop + builder)."""
         if not self.cpu:
             return "-"
         client = statistics.median(pair[0] for pair in self.cpu)
         servers = [pair[1] for pair in self.cpu if pair[1] is not None]
-        return f"{client:.2f}, {statistics.median(servers):.2f}" if servers else f"{client:.2f}, -"
+        if not servers:
+            return f"{client:.2f}, -"
+        text = f"{client:.2f}, {statistics.median(servers):.2f}"
+        if self.splits:
+            loop = statistics.median(pair[0] for pair in self.splits)
+            others = statistics.median(pair[1] for pair in self.splits)
+            text += f" ({loop:.2f} + {others:.2f})"
+        return text
 
 
 def measure_all(
@@ -528,6 +584,8 @@ def measure_all(
                 results[name].rounds.append(run.rate)
                 results[name].phases.append((run.send_ms, run.receipt_ms))
                 results[name].cpu.append((run.client_cpu_ms, run.server_cpu_ms))
+                if run.server_split_ms is not None:
+                    results[name].splits.append(run.server_split_ms)
                 results[name].blocks += run.blocks
     return results
 
@@ -711,7 +769,7 @@ def main() -> int:
         "x eth-tester",
         "x anvil",
         "send, receipt ms/tx",
-        "CPU ms/tx client, server",
+        "CPU ms/tx client, server (node: loop + builder)",
         "rounds, tx/s",
         "blocks",
         "estimateGas ms",

@@ -57,6 +57,21 @@ def test_an_embedded_chain_is_measured_over_http_from_its_own_registry_node_proc
         assert run.rate > 0
         assert 0 < run.blocks <= 20
         assert 1000 / run.rate == pytest.approx(run.send_ms + run.receipt_ms)
+        # The node's CPU is split between its event loop (main thread) and its other threads.
+        assert run.server_split_ms is not None
+        assert all(part >= 0 for part in run.server_split_ms)
+
+
+def test_a_process_cpu_is_split_between_its_main_thread_and_the_others() -> None:
+    import os
+
+    split = bench_chain.thread_cpu(os.getpid())
+    total = bench_chain.process_cpu(os.getpid())
+    assert split is not None and total is not None
+    main, others = split
+    assert main >= 0 and others >= 0
+    assert main + others <= total  # read first; the process total also keeps ended threads' time
+    assert bench_chain.thread_cpu(2**22 + 12345) is None  # no such process
 
 
 def test_a_backend_that_fails_to_start_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:

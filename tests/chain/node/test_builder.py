@@ -95,6 +95,61 @@ def test_moving_the_clock_while_a_block_is_open_gives_that_block_the_new_time(op
     assert chain.find_transaction(tx_hash).header.block_number == 1
 
 
+class HeldMode(WatchedMode):
+    """Holds the builder inside its first transaction's execution until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self._held = False
+
+    def check_transaction(self, tx, view):
+        super().check_transaction(tx, view)
+        if threading.current_thread().name.endswith("-builder") and not self._held:
+            self._held = True
+            assert self.release.wait(WAIT)
+
+
+class ToldEvent(threading.Event):
+    """The chain's "a client waits for the open block" flag, telling the test when it is raised."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.told = threading.Event()
+
+    def set(self) -> None:
+        super().set()
+        self.told.set()
+
+
+def test_a_clock_moved_while_the_builder_executes_still_dates_the_block_it_then_seals(monkeypatch):
+    monkeypatch.setattr(chain_module, "MAX_BATCH_DELAY", 3600.0)
+    mode = HeldMode()
+    chain = EmbeddedChain.open(
+        mode, data_dir=None, chain_id=PERMISSIONLESS_CHAIN_ID, batch_window=3600, receipt_wait=3600
+    )
+    chain._awaited = ToldEvent()
+    try:
+        tx_hash = transfer(chain, dev(chain), 0)
+        assert mode.next_executed() == tx_hash  # the builder is inside the block, past its checks
+        before = chain.head().timestamp
+        chain.increase_time(10_000)
+        # A client waits for the receipt: once the builder is let go, it seals at once.
+        waiter = threading.Thread(target=chain.wait_until_mined, args=(tx_hash,), daemon=True)
+        waiter.start()
+        assert chain._awaited.told.wait(WAIT)
+        mode.release.set()
+        waiter.join(WAIT)
+        assert not waiter.is_alive()
+        # The block opened before the clock moved was rebuilt, not sealed with the old time.
+        assert chain.head().timestamp >= before + 10_000
+        location = chain.find_transaction(tx_hash)
+        assert location is not None and location.header.block_number == 1
+    finally:
+        mode.release.set()
+        chain.close()
+
+
 def test_a_receipt_waiter_learns_at_once_that_its_transaction_was_dropped(open_ended):
     chain, _mode = open_ended
     poor = derived_keys("dropped", 1)[0]
