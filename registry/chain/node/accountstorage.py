@@ -13,6 +13,8 @@ pruning drops them. Reads, journals, reverts and storage deletion are py-evm's.
 
 from __future__ import annotations
 
+import threading
+
 from eth.db.batch import BatchDB
 from eth.db.cache import CacheDB
 from eth.db.journal import JournalDB
@@ -21,7 +23,7 @@ from eth.vm.interrupt import MissingStorageTrieNode
 from eth_typing import Hash32
 from trie.hexary import HexaryTrie
 
-from registry.chain.node.trie import update_trie
+from registry.chain.node.trie import TrieReader, update_trie
 
 
 class _NodeBatch(BatchDB):
@@ -46,8 +48,75 @@ class _NodeBatch(BatchDB):
         self.written = set()
 
 
+SLOT_CACHE_ENTRIES = 200_000
+"""Slot values kept by `SlotCache` (about 150 bytes each)."""
+
+
+class SlotCache:
+    """Slot values read from storage tries, keyed by the trie's root hash and the hashed slot.
+
+    A root hash fixes a trie's whole content, so an entry is never stale: rollbacks,
+    reorganisations and reopening a chain only make some entries unused. A batch reads
+    the same slots (roles, settings, counters) in every chunk's dry run and again when
+    the chunk is executed, all at the same storage root until the block is sealed; py-evm
+    walks the trie for each (its own read cache is emptied whenever a call is reverted).
+    Shared by every chain of the process and its threads.
+    """
+
+    def __init__(self, entries: int = SLOT_CACHE_ENTRIES) -> None:
+        self._values: dict[tuple[bytes, bytes], bytes] = {}
+        self._entries = entries
+        self._lock = threading.Lock()
+
+    def get(self, root: bytes, hashed_slot: bytes) -> bytes | None:
+        """The value stored under ``hashed_slot`` in the trie at ``root`` (b"" if none), if known."""
+        return self._values.get((root, hashed_slot))
+
+    def put(self, root: bytes, hashed_slot: bytes, value: bytes) -> None:
+        """Remember ``value`` (b"" for an empty slot) for ``hashed_slot`` in the trie at ``root``."""
+        with self._lock:
+            values = self._values
+            values[(root, hashed_slot)] = value
+            if len(values) > self._entries:
+                # Drop the oldest tenth at once (dicts keep insertion order).
+                for old in list(values)[: self._entries // 10]:
+                    del values[old]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+slot_cache = SlotCache()
+"""The process's `SlotCache`."""
+
+NODE_CACHE_ENTRIES = 50_000
+"""Decoded storage-trie nodes kept by `node_reader` (about 1 KB each decoded)."""
+
+node_reader = TrieReader(NODE_CACHE_ENTRIES)
+"""Reads of storage tries for every chain of the process."""
+
+
 class OnePassStorageLookup(StorageLookup):
-    """py-evm's slot-to-trie lookup, able to apply many slot changes at once (`apply`)."""
+    """py-evm's slot-to-trie lookup, able to apply many slot changes at once (`apply`), reading
+    through `slot_cache`."""
+
+    def __getitem__(self, key: bytes) -> bytes:
+        hashed_slot = self._decode_key(key)
+        trie = self._write_trie
+        if trie is None:
+            root, db = self._starting_root_hash, self._db
+        else:
+            root, db = trie.root_hash, trie.db
+        value = slot_cache.get(root, hashed_slot)
+        if value is None:
+            try:
+                value = node_reader.get(db.__getitem__, root, hashed_slot)
+            except KeyError as exc:
+                raise MissingStorageTrieNode(
+                    Hash32(exc.args[0]), self._starting_root_hash, Hash32(hashed_slot), None, self._address
+                ) from exc
+            slot_cache.put(root, hashed_slot, value)
+        return value
 
     def _get_write_trie(self) -> HexaryTrie:
         if self._trie_nodes_batch is None:

@@ -11,7 +11,8 @@ transactions and receipts back from them unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import rlp
@@ -256,3 +257,64 @@ def update_trie(
     update = TrieUpdate(read)
     root = update.apply(root_hash, changes)
     return root, update.nodes, update.replaced
+
+
+class TrieReader:
+    """Reads of stored tries by key, through a bounded cache of decoded nodes.
+
+    Nodes are keyed by their hash, which fixes their content, so a cached node is never
+    stale (rollbacks and reopening only leave some unused). py-evm's `HexaryTrie` decodes
+    every node on a key's path at each read; the upper nodes of a contract's storage trie
+    are on every path.
+    """
+
+    def __init__(self, entries: int) -> None:
+        self._nodes: dict[bytes, Any] = {}
+        self._entries = entries
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def _node(self, read: Callable[[bytes], bytes], node_hash: bytes) -> Any:
+        node = self._nodes.get(node_hash)
+        if node is None:
+            node = decode_node(read(node_hash))
+            with self._lock:
+                nodes = self._nodes
+                nodes[node_hash] = node
+                if len(nodes) > self._entries:
+                    # Drop the oldest tenth at once (dicts keep insertion order).
+                    for old in list(nodes)[: self._entries // 10]:
+                        del nodes[old]
+        return node
+
+    def get(self, read: Callable[[bytes], bytes], root_hash: bytes, key: bytes) -> bytes:
+        """The value under ``key`` in the trie at ``root_hash`` (b"" if none); ``read`` gives a stored node.
+
+        Raises:
+            KeyError: a node on the key's path is not stored (its hash is the argument).
+        """
+        if root_hash == BLANK_ROOT_HASH:
+            return b""
+        nibbles = _nibbles(key)
+        node = self._node(read, root_hash)
+        depth = 0
+        while True:
+            if node == _BLANK:
+                return b""
+            if len(node) == 17:
+                if depth == len(nibbles):
+                    return bytes(node[16])
+                ref = node[nibbles[depth]]
+                depth += 1
+            else:
+                path, leaf = _decode_path(node[0])
+                end = depth + len(path)
+                if nibbles[depth:end] != path:
+                    return b""
+                if leaf:
+                    return bytes(node[1]) if end == len(nibbles) else b""
+                ref = node[1]
+                depth = end
+            node = ref if isinstance(ref, list) or ref == _BLANK else self._node(read, ref)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import rlp
 from eth.constants import BLANK_ROOT_HASH
 from eth.db.atomic import AtomicDB
@@ -11,14 +12,15 @@ from eth.db.backends.memory import MemoryDB
 from eth.db.batch import BatchDB
 from eth.db.journal import JournalDB
 from eth.db.storage import AccountStorageDB
+from eth.vm.interrupt import MissingStorageTrieNode
 from eth_typing import Address, Hash32
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie.hexary import HexaryTrie
 
-from registry.chain.node.accountstorage import OnePassStorageDB
+from registry.chain.node.accountstorage import OnePassStorageDB, SlotCache
 from registry.chain.node.rlpcodec import decode_node, encode_node
-from registry.chain.node.trie import update_trie
+from registry.chain.node.trie import TrieReader, update_trie
 
 ADDRESS = Address(b"\x11" * 20)
 
@@ -66,8 +68,10 @@ def test_update_matches_one_by_one_writes(
     batch.commit_to(committed, apply_deletes=False)
     assert {**base, **nodes} == committed.kv_store
     readable = HexaryTrie({**base, **nodes}, root)
-    for key in {*start, *changes}:
+    reader = TrieReader(entries=20)
+    for key in {*start, *changes, b"\x00" * 32, b"\x01\x00\x00\x00"}:
         assert readable[key] == reference[key]
+        assert reader.get({**base, **nodes}.__getitem__, root, key) == reference[key]
 
 
 _slot_writes = st.lists(
@@ -177,3 +181,48 @@ def test_node_codec_matches_rlp(item: bytes | list[Any]) -> None:
     encoded = encode_node(item)
     assert encoded == rlp.encode(item)
     assert decode_node(encoded) == rlp.decode(encoded)
+
+
+def test_slot_cache_answers_each_root_with_its_own_values() -> None:
+    db = AtomicDB(MemoryDB())
+    first = OnePassStorageDB(db, BLANK_ROOT_HASH, ADDRESS)
+    first.set(1, 10)
+    first.make_storage_root()
+    old_root = first.get_changed_root()
+    first.persist(db)
+    assert OnePassStorageDB(db, old_root, ADDRESS).get(1) == 10  # read, and now cached
+    later = OnePassStorageDB(db, old_root, ADDRESS)
+    later.set(1, 20)
+    later.set(2, 30)
+    later.make_storage_root()
+    new_root = later.get_changed_root()
+    later.persist(db)
+    # A rollback or a reopened chain reads the old root again: its values, never the newer ones.
+    reopened_old = OnePassStorageDB(db, old_root, ADDRESS)
+    reopened_new = OnePassStorageDB(db, new_root, ADDRESS)
+    assert (reopened_old.get(1), reopened_old.get(2)) == (10, 0)
+    assert (reopened_new.get(1), reopened_new.get(2)) == (20, 30)
+    wiped = OnePassStorageDB(db, new_root, ADDRESS)
+    wiped.delete()
+    assert (wiped.get(1), wiped.get(2)) == (0, 0)
+
+
+def test_slot_cache_stays_within_its_size() -> None:
+    cache = SlotCache(entries=100)
+    for slot in range(1_000):
+        cache.put(b"root", slot.to_bytes(32, "big"), b"\x01")
+    assert cache.get(b"root", (999).to_bytes(32, "big")) == b"\x01"
+    assert cache.get(b"root", (0).to_bytes(32, "big")) is None
+    assert len(cache) <= 100
+
+
+def test_a_missing_storage_node_is_reported_as_py_evm_reports_it() -> None:
+    db = AtomicDB(MemoryDB())
+    store = OnePassStorageDB(db, BLANK_ROOT_HASH, ADDRESS)
+    # A value no other test stores: no cache of the process has read this trie before.
+    store.set(1, 0x5EED0FA1551)
+    store.make_storage_root()
+    root = store.get_changed_root()
+    # Not persisted: the root node is nowhere in the database.
+    with pytest.raises(MissingStorageTrieNode):
+        OnePassStorageDB(db, root, ADDRESS).get(1)
