@@ -48,8 +48,8 @@ class _NodeBatch(BatchDB):
         self.written = set()
 
 
-SLOT_CACHE_ENTRIES = 200_000
-"""Slot values kept by `SlotCache` (about 150 bytes each)."""
+SLOT_CACHE_ENTRIES = 100_000
+"""Slot values kept by `SlotCache` (about 250 bytes each in memory: 25 MB at most)."""
 
 
 class SlotCache:
@@ -89,8 +89,8 @@ class SlotCache:
 slot_cache = SlotCache()
 """The process's `SlotCache`."""
 
-NODE_CACHE_ENTRIES = 50_000
-"""Decoded storage-trie nodes kept by `node_reader` (about 1 KB each decoded)."""
+NODE_CACHE_ENTRIES = 20_000
+"""Decoded storage-trie nodes kept by `node_reader` (a branch takes about 1.4 KB decoded: 28 MB at most)."""
 
 node_reader = TrieReader(NODE_CACHE_ENTRIES)
 """Reads of storage tries for every chain of the process."""
