@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
 from eth.abc import (
+    AccountStorageDatabaseAPI,
     BlockAPI,
     BlockHeaderAPI,
     ConsensusAPI,
@@ -50,6 +51,7 @@ from eth.vm.opcode_values import PUSH1, PUSH32
 from eth_typing import Address
 from eth_utils.logging import get_extended_debug_logger
 
+from registry.chain.node.accountstorage import OnePassStorageDB
 from registry.chain.node.interpreter import fast_opcode_table
 from registry.chain.node.modes import ChainMode
 from registry.chain.node.rlpcodec import encode_uint, list_prefix
@@ -205,8 +207,16 @@ class RegistryAccountDB(AccountDB):
     py-evm changes an account with ``Account.copy(field=value)``, which deep-copies every
     field; the fields are immutable ints and bytes, so a new `Account` from the old
     fields is the same value at a fraction of the cost (three balance changes per transfer).
-    Accounts are encoded by `encode_account`.
+    Accounts are encoded by `encode_account`. Each account's storage is a
+    `OnePassStorageDB`, whose changed slots reach the storage trie in one pass per block.
     """
+
+    def _get_address_store(self, address: Address) -> AccountStorageDatabaseAPI:
+        store = self._account_stores.get(address)
+        if store is None:
+            store = OnePassStorageDB(self._raw_store_db, self._get_storage_root(address), address)
+            self._account_stores[address] = store
+        return store
 
     def _set_account(self, address: Address, account: Account) -> None:
         self._account_cache[address] = account
