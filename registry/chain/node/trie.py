@@ -60,8 +60,8 @@ def _common_prefix_length(keys: Sequence[tuple[int, ...]], depth: int) -> int:
 
 
 class _Builder:
-    def __init__(self) -> None:
-        self.nodes: dict[bytes, bytes] = {}
+    def __init__(self, nodes: dict[bytes, bytes] | None = None) -> None:
+        self.nodes: dict[bytes, bytes] = {} if nodes is None else nodes
 
     def reference(self, node: _Node) -> _Ref:
         encoded = encode_node(node)
@@ -136,6 +136,7 @@ class TrieUpdate:
         """New nodes, hash -> encoding."""
         self.replaced: list[bytes] = []
         """Hashes of stored nodes that the new trie no longer holds at their place."""
+        self._builder = _Builder(self.nodes)
 
     def apply(self, root_hash: bytes, changes: dict[bytes, bytes | None]) -> bytes:
         """The root after setting each key of ``changes`` to its value (None or b"" deletes it)."""
@@ -159,20 +160,10 @@ class TrieUpdate:
         return decode_node(self._read(ref))
 
     def _reference(self, node: Any) -> Any:
-        if node == _BLANK:
-            return _BLANK
-        encoded = encode_node(node)
-        if len(encoded) < 32:
-            return node
-        node_hash = keccak(encoded)
-        self.nodes[node_hash] = encoded
-        return node_hash
+        return _BLANK if node == _BLANK else self._builder.reference(node)
 
     def _build(self, pairs: list[tuple[tuple[int, ...], bytes]], depth: int) -> Any:
-        builder = _Builder()
-        node = builder.build(pairs, depth)
-        self.nodes.update(builder.nodes)
-        return node
+        return self._builder.build(pairs, depth)
 
     def _update(self, node: Any, depth: int, changes: _Changes) -> Any:
         if node == _BLANK:
