@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Annotated, Final
+from typing import Annotated, Final, Protocol
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
@@ -181,6 +181,55 @@ def onboard_investors(
 # -- mint and transfer --------------------------------------------------------------------------------------
 
 
+class _AllocationBatch(Protocol):
+    """`TokenService.batch_mint` or `TokenService.batch_transfer`."""
+
+    def __call__(
+        self,
+        asset_id: str,
+        allocations: list[tuple[str, int]],
+        *,
+        sender: str,
+        batch_id: str,
+        progress: BulkProgress,
+        max_items: int | None,
+    ) -> BatchReport: ...
+
+
+def _send_allocations(
+    registry: Registry,
+    caller: Principal,
+    idem: Idempotent,
+    asset_id: str,
+    body: BatchMintCreate | BatchTransferCreate,
+    *,
+    send: _AllocationBatch,
+    scope: Callable[[], None] | None = None,
+) -> Response:
+    """Run a batch of allocations with ``send`` under the request's Idempotency-Key, tracked as it goes; the
+    answer waits for the index. ``scope`` checks the caller's right to the asset first (not on a replay)."""
+    batch_id = _batch_id(registry, caller, idem)
+
+    def work() -> BatchPublic:
+        if scope is not None:
+            scope()
+        sender = caller.sender(body.sender)
+        items = _allocations(registry, asset_id, body.items)
+        with _tracking(batch_id):
+            report = send(
+                asset_id,
+                items,
+                sender=sender,
+                batch_id=batch_id,
+                progress=_progress(batch_id),
+                max_items=body.max_items_per_transaction,
+            )
+        _await_index(registry, report)
+        return BatchPublic.of_report(report)
+
+    return idem.run(work, batch=True)
+
+
 @router.post(
     "/assets/{asset_id}/mint/batch",
     response_model=BatchPublic,
@@ -202,25 +251,15 @@ def batch_mint(
     idem: IdempotencyDep,
 ) -> Response:
     """Mint to many wallets."""
-    batch_id = _batch_id(registry, caller, idem)
-
-    def work() -> BatchPublic:
-        caller.require_asset(registry, asset_id)
-        sender = caller.sender(body.sender)
-        items = _allocations(registry, asset_id, body.items)
-        with _tracking(batch_id):
-            report = registry.tokens.batch_mint(
-                asset_id,
-                items,
-                sender=sender,
-                batch_id=batch_id,
-                progress=_progress(batch_id),
-                max_items=body.max_items_per_transaction,
-            )
-        _await_index(registry, report)
-        return BatchPublic.of_report(report)
-
-    return idem.run(work, batch=True)
+    return _send_allocations(
+        registry,
+        caller,
+        idem,
+        asset_id,
+        body,
+        send=registry.tokens.batch_mint,
+        scope=lambda: caller.require_asset(registry, asset_id),
+    )
 
 
 @router.post(
@@ -241,24 +280,7 @@ def batch_transfer(
     idem: IdempotencyDep,
 ) -> Response:
     """Transfer to many wallets."""
-    batch_id = _batch_id(registry, caller, idem)
-
-    def work() -> BatchPublic:
-        sender = caller.sender(body.sender)
-        items = _allocations(registry, asset_id, body.items)
-        with _tracking(batch_id):
-            report = registry.tokens.batch_transfer(
-                asset_id,
-                items,
-                sender=sender,
-                batch_id=batch_id,
-                progress=_progress(batch_id),
-                max_items=body.max_items_per_transaction,
-            )
-        _await_index(registry, report)
-        return BatchPublic.of_report(report)
-
-    return idem.run(work, batch=True)
+    return _send_allocations(registry, caller, idem, asset_id, body, send=registry.tokens.batch_transfer)
 
 
 # -- reading ------------------------------------------------------------------------------------------------
